@@ -1,0 +1,1 @@
+"""grassroots: an Internet+ grassroots governance platform."""

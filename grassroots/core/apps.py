@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    verbose_name = "core"
+    name = "grassroots.core"
+    label = "core"
