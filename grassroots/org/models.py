@@ -174,7 +174,7 @@ class User(AbstractUser):
                 name="org_user_handler_has_department",
             ),
             models.CheckConstraint(
-                condition=~Q(role__in=[r.value for r in UNIT_ROLES])
+                condition=~Q(role__in=sorted(r.value for r in UNIT_ROLES))
                 | (Q(unit__isnull=False) & Q(department__isnull=True)),
                 name="org_user_staff_has_unit",
             ),
