@@ -99,10 +99,16 @@ class UnitGeoJsonApi(APIView):
         parameters=[
             OpenApiParameter("parent", str, description="code of the parent unit"),
             OpenApiParameter("level", str, enum=[v for v, _l in UnitLevel.choices]),
+            OpenApiParameter(
+                "crs", str, enum=["wgs84", "gcj02"], description="coordinates for display"
+            ),
         ],
         responses={200: dict},
     )
     def get(self, request: Request) -> Response:
+        crs = request.query_params.get("crs", "wgs84")
+        if crs not in {"wgs84", "gcj02"}:
+            raise ValidationFailed(_("坐标系只能是 wgs84 或 gcj02。"), field="crs")
         parent_code = request.query_params.get("parent")
         parent = selectors.unit_get(code=parent_code) if parent_code else None
         level = request.query_params.get("level") or None
@@ -111,7 +117,7 @@ class UnitGeoJsonApi(APIView):
         if parent is None and level is None:
             roots = list(selectors.unit_roots()[:1])
             parent = roots[0] if roots else None
-        return Response(selectors.unit_geojson(parent=parent, level=level))
+        return Response(selectors.unit_geojson(parent=parent, level=level, crs=crs))
 
 
 class LocateApi(APIView):

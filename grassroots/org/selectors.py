@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from grassroots.core.errors import NotFound
+from grassroots.core.geo import geometry_to_display
 from grassroots.core.scope import scoped
 
 from .choices import UnitLevel
@@ -44,9 +45,16 @@ def unit_subtree(*, unit: Unit, level: str | None = None) -> QuerySet[Unit]:
 
 
 def unit_geojson(
-    *, parent: Unit | None = None, level: str | None = None, limit: int = 5000
+    *,
+    parent: Unit | None = None,
+    level: str | None = None,
+    limit: int = 5000,
+    crs: str = "wgs84",
 ) -> dict[str, Any]:
-    """Current boundaries as a GeoJSON FeatureCollection (for the map page and the API)."""
+    """Current boundaries as a GeoJSON FeatureCollection (for the map page and the API).
+
+    ``crs="gcj02"`` converts coordinates for a base map drawn in GCJ-02 (display only).
+    """
     boundaries = UnitBoundary.objects.filter(valid_to__isnull=True).select_related("unit")
     if parent is not None:
         boundaries = boundaries.filter(unit__parent=parent)
@@ -59,7 +67,7 @@ def unit_geojson(
             {
                 "type": "Feature",
                 "id": u.code,
-                "geometry": b.geometry,
+                "geometry": geometry_to_display(b.geometry, crs=crs),
                 "properties": {
                     "code": u.code,
                     "name": u.name,
