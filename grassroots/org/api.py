@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grassroots.core.errors import ValidationFailed
+from grassroots.core.geo import from_display
 
 from . import selectors
 from .choices import UnitLevel
@@ -48,6 +49,7 @@ class DepartmentOut(serializers.ModelSerializer):
 class LocateIn(serializers.Serializer):
     lon = serializers.FloatField(min_value=-180, max_value=180)
     lat = serializers.FloatField(min_value=-90, max_value=90)
+    crs = serializers.ChoiceField(choices=["wgs84", "gcj02"], default="wgs84")
 
 
 def _parse(serializer_class: type[serializers.Serializer], data: object) -> dict:
@@ -129,13 +131,17 @@ class LocateApi(APIView):
         parameters=[
             OpenApiParameter("lon", float, required=True),
             OpenApiParameter("lat", float, required=True),
+            OpenApiParameter(
+                "crs", str, enum=["wgs84", "gcj02"], description="system of the given point"
+            ),
         ],
         responses={200: dict},
     )
     def get(self, request: Request) -> Response:
         data = _parse(LocateIn, request.query_params)
-        located = locate_point(data["lon"], data["lat"])
-        return Response({"lon": data["lon"], "lat": data["lat"], "units": located.as_dict()})
+        lon, lat = from_display(data["lon"], data["lat"], crs=data["crs"])
+        located = locate_point(lon, lat)
+        return Response({"lon": lon, "lat": lat, "units": located.as_dict()})
 
 
 class DepartmentListApi(APIView):
