@@ -15,7 +15,7 @@ def test_gcj02_offset_and_round_trip(settings):
     assert 0.005 < x - 116.397 < 0.007
     assert 0.0005 < y - 39.909 < 0.002
     back = from_display(x, y)
-    assert back == pytest.approx((116.397, 39.909), abs=1e-5)
+    assert back == pytest.approx((116.397, 39.909), abs=1e-8)
 
 
 def test_outside_china_is_not_shifted():
