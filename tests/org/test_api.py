@@ -25,7 +25,7 @@ def tree(django_capture_on_commit_callbacks):
 
 
 def test_locate_answers_the_chain(client, tree):
-    district, street, community, grid = tree
+    district, street, _community, grid = tree
     response = client.get("/api/v1/org/locate/", {"lon": 116.05, "lat": 39.05})
     assert response.status_code == 200
     units = response.json()["units"]
