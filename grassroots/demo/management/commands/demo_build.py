@@ -1,0 +1,60 @@
+"""``grassroots demo --scale small|district|city [--seed N] [--if-missing] [--force]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from grassroots.demo.services import (
+    DEFAULT_SEED,
+    SCALES,
+    DemoRefused,
+    credentials_table,
+    demo_build,
+)
+
+
+class Command(BaseCommand):
+    help = "Build the demo district (streets, communities, grids, departments, accounts)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--scale", choices=sorted(SCALES), default="district")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="do nothing if this scale and seed are already built, only print the accounts "
+            "(always the case: the flag states it for scripts such as bin/demo)",
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="wipe a previous demo and build again"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["seed"] < 0:
+            raise CommandError("--seed must be ≥ 0")
+        try:
+            result = demo_build(
+                scale=options["scale"],
+                seed=options["seed"],
+                force=options["force"],
+                progress=not options["no_progress"] and options["verbosity"] > 0,
+            )
+        except DemoRefused as error:
+            raise CommandError(str(error)) from error
+        if result.status == "present":
+            self.stdout.write(
+                f"demo (scale {result.scale}, seed {result.seed}) already built; nothing to do."
+            )
+        else:
+            counts = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"built demo (scale {result.scale}, seed {result.seed}) in "
+                    f"{result.seconds:.1f} s: {counts}"
+                )
+            )
+        self.stdout.write(f"\ndemo accounts (also in {result.credentials_file}):\n")
+        self.stdout.write(credentials_table(result.credentials))
