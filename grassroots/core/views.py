@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,8 +27,50 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+@dataclass(frozen=True)
+class Tile:
+    """One big button on the home page.
+
+    ``audience``: "all", "anonymous" (only when signed out) or "staff" (signed-in staff).
+    ``icon`` names a symbol in templates/core/_icons.html.
+    """
+
+    url_name: str
+    title: str | Promise
+    text: str | Promise
+    icon: str = "grid"
+    audience: str = "all"
+
+
+# The home page's tiles, in order. Adding a task is one line; a tile whose URL does not
+# exist (an app not installed) is left out.
+HOME_TILES: list[Tile] = [
+    Tile("org:map", _("查看网格地图"), _("街道、社区、网格的范围和人口，点地图查所在网格"), "map"),
+    Tile(
+        "login", _("工作人员登录"), _("网格员、调度员、部门承办人登录工作台"), "user", "anonymous"
+    ),
+]
+
+
+def _visible_tiles(request: HttpRequest) -> list[dict[str, object]]:
+    user = request.user
+    signed_in = bool(user.is_authenticated)
+    staff = signed_in and bool(getattr(user, "is_staff_member", False))
+    allowed = {"all"} | ({"staff"} if staff else set()) | (set() if signed_in else {"anonymous"})
+    tiles = []
+    for tile in HOME_TILES:
+        if tile.audience not in allowed:
+            continue
+        try:
+            url = reverse(tile.url_name)
+        except NoReverseMatch:
+            continue
+        tiles.append({"url": url, "title": tile.title, "text": tile.text, "icon": tile.icon})
+    return tiles
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    return render(request, "core/home.html", {"tiles": _visible_tiles(request)})
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -37,9 +84,11 @@ def _next_url(request: HttpRequest) -> str:
 
 @require_POST
 def set_elderly_mode(request: HttpRequest) -> HttpResponse:
-    """Turn the elderly-friendly mode (large text, high contrast) on or off; it persists."""
-    from django.shortcuts import redirect
+    """Turn the elderly-friendly mode (large text, high contrast) on or off.
 
+    The choice is kept in a cookie and, for a signed-in user, on the account (see
+    ``core.middleware`` for the rule that reads them).
+    """
     enabled = request.POST.get("enabled") == "1"
     user = request.user
     if user.is_authenticated:
