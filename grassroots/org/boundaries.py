@@ -38,6 +38,8 @@ from shapely import STRtree
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
+from grassroots.core.errors import ValidationFailed
+
 from .choices import CODE_LENGTH, LEVEL_RANK, UnitLevel
 from .models import Unit, UnitBoundary
 
@@ -47,8 +49,15 @@ TOLERANCE = 1e-6
 EARTH_RADIUS_KM = 6371.0072
 CHUNK = 900  # ids per IN (...) query, under SQLite's old variable limit
 
-LEVEL_BY_LENGTH = {9: UnitLevel.STREET, 12: UnitLevel.COMMUNITY, 15: UnitLevel.GRID}
-CHILD_OF_6 = {UnitLevel.PROVINCE: UnitLevel.CITY, UnitLevel.CITY: UnitLevel.DISTRICT}
+LEVEL_BY_LENGTH: dict[int, str] = {
+    9: UnitLevel.STREET,
+    12: UnitLevel.COMMUNITY,
+    15: UnitLevel.GRID,
+}
+CHILD_OF_6: dict[str, str] = {
+    UnitLevel.PROVINCE: UnitLevel.CITY,
+    UnitLevel.CITY: UnitLevel.DISTRICT,
+}
 
 # (stage, done, total): lets a command draw a progress bar.
 Progress = Callable[[str, int, int], None]
@@ -397,11 +406,11 @@ def parse_boundaries(
     if with_geometry:
         geoms = np.array([r.geometry for r in with_geometry], dtype=object)
         reasons = shapely.is_valid_reason(geoms)
-        for record, reason in zip(with_geometry, reasons, strict=True):
+        for record, geom, reason in zip(with_geometry, geoms, reasons, strict=True):
             if reason != "Valid Geometry":
                 problems.append(record.problem(_validity_message(str(reason))))
                 record.geometry = None
-            elif record.geometry.area == 0:
+            elif geom.area == 0:
                 problems.append(record.problem(_("几何图形为空（面积为零）。")))
                 record.geometry = None
         valid = [r for r in with_geometry if r.geometry is not None]
@@ -579,8 +588,8 @@ def _db_children(
     """Current polygons of units under ``parent_ids`` that the file does not mention."""
     wanted: list[int] = []
     for batch in chunks(sorted(parent_ids)):
-        rows = Unit.objects.filter(parent_id__in=batch).values_list("id", "code")
-        wanted += [i for i, code in rows if code not in exclude_codes and i not in retired_ids]
+        ids = Unit.objects.filter(parent_id__in=batch).values_list("id", "code")
+        wanted += [i for i, code in ids if code not in exclude_codes and i not in retired_ids]
     shapes = []
     for batch in chunks(wanted):
         rows = UnitBoundary.objects.filter(unit_id__in=batch, valid_to__isnull=True).values_list(
@@ -780,9 +789,9 @@ def check_boundaries(
     }
     db_parents = {code: units[code] for code in db_parent_codes if code in units and units[code].id}
     for code, unit in db_parents.items():
-        boundary = current.get(unit.id)
-        if boundary is not None:
-            geom = shape(boundary.geometry)
+        parent_boundary = current.get(unit.id)
+        if parent_boundary is not None:
+            geom = shape(parent_boundary.geometry)
             if geom.is_valid and not geom.is_empty:
                 shapes[code] = _Shape(code, unit.name, unit.level, None, geom)
     retired_ids = {b.unit_id for b in check.retire}
@@ -909,6 +918,19 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def raise_for_problems(self) -> None:
+        """For callers that answer with an error (an API): ``ValidationFailed`` carrying
+        every problem in ``details``."""
+        if self.problems:
+            raise ValidationFailed(
+                _("边界文件有 %(n)d 个问题，未写入任何数据。") % {"n": len(self.problems)},
+                field="file",
+                details=[
+                    {"record": p.record, "problem": p.message, "code": p.code}
+                    for p in self.problems
+                ],
+            )
 
     def counts(self) -> dict[str, int]:
         return {

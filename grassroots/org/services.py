@@ -113,6 +113,9 @@ def _boundaries_apply(
     areas = area_km2(geoms)
     centroids = shapely.centroid(geoms)
     lons, lats = shapely.get_x(centroids), shapely.get_y(centroids)
+    bounds = {
+        r.code: [float(v) for v in b] for r, b in zip(records, shapely.bounds(geoms), strict=True)
+    }
 
     units: dict[str, Unit] = dict(check.units)
     paths: dict[str, str] = {}
@@ -180,7 +183,11 @@ def _boundaries_apply(
         updates.append(unit)
         update_fields.update(changed)
         report.updated += 1
-        shown = [str(Unit._meta.get_field(k).verbose_name) for k in changed if k in _UNIT_FIELDS]
+        shown = [
+            str(getattr(Unit._meta.get_field(k), "verbose_name", k))
+            for k in changed
+            if k in _UNIT_FIELDS
+        ]
         report.changes.append(
             PlannedChange(
                 "update",
@@ -230,10 +237,10 @@ def _boundaries_apply(
                 geometry=r.geojson,
                 valid_from=valid_from,
                 source=source[:255],
-                min_lon=r.geometry.bounds[0],
-                min_lat=r.geometry.bounds[1],
-                max_lon=r.geometry.bounds[2],
-                max_lat=r.geometry.bounds[3],
+                min_lon=bounds[r.code][0],
+                min_lat=bounds[r.code][1],
+                max_lon=bounds[r.code][2],
+                max_lat=bounds[r.code][3],
             )
             for r in versions
         ],

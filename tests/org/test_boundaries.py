@@ -9,6 +9,7 @@ from django.utils import timezone
 from shapely.geometry import box, mapping
 
 from grassroots.audit.models import AuditEvent
+from grassroots.core.errors import ValidationFailed
 from grassroots.org.boundaries import boundaries_export
 from grassroots.org.locate import build_index
 from grassroots.org.models import BoundaryGeneration, Unit, UnitBoundary
@@ -290,6 +291,9 @@ def test_every_problem_is_reported_at_once():
     for words in (["自相交"], ["人口数"], ["不存在"], ["重复"], ["缺少编码"], ["缺少几何图形"]):
         assert any(all(w in t for w in words) for t in texts), (words, texts)
     assert Unit.objects.count() == 0
+    with pytest.raises(ValidationFailed) as failed:
+        report.raise_for_problems()
+    assert len(failed.value.details) == len(report.problems)
     # every problem names its record; the list is in file order
     indexes = [p.index for p in report.problems]
     assert indexes == sorted(indexes)
