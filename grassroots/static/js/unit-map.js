@@ -206,6 +206,15 @@
       });
     }
 
+    // "金阳社区第1网格" inside 金阳社区 is labelled "第1网格" on the map.
+    function shortName(name) {
+      var parent = trail.length ? trail[trail.length - 1].name : "";
+      if (parent && name.indexOf(parent) === 0 && name.length > parent.length) {
+        return name.slice(parent.length);
+      }
+      return name;
+    }
+
     function draw(collection) {
       if (layer) map.removeLayer(layer);
       layersByCode = {};
@@ -215,7 +224,7 @@
         style: function () { return STYLE.base; },
         onEachFeature: function (feature, lyr) {
           layersByCode[feature.properties.code] = lyr;
-          lyr.bindTooltip(feature.properties.name, {
+          lyr.bindTooltip(shortName(feature.properties.name), {
             permanent: !many,
             direction: "center",
             className: "unit-label",
@@ -228,7 +237,7 @@
         },
       }).addTo(map);
       var bounds = layer.getBounds();
-      if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12], animate: false });
     }
 
     function drawContext(feature) {
@@ -343,7 +352,7 @@
       },
     }).addTo(map);
     var bounds = layer.getBounds();
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10], animate: false });
     container.dataset.ready = "1";
   }
 
