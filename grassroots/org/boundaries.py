@@ -862,12 +862,6 @@ def boundaries_export(*, root: Unit | None = None, at: datetime | None = None) -
     return {"type": "FeatureCollection", "features": features}
 
 
-def area_and_centroid(geometry: BaseGeometry) -> tuple[float, float, float]:
-    """(area km², centroid lon, centroid lat) of a WGS84 polygon."""
-    centroid = geometry.centroid
-    return float(area_km2(geometry)), centroid.x, centroid.y
-
-
 def isclose(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is b
