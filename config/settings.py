@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "grassroots.core",
     "grassroots.org",
     "grassroots.audit",
+    "grassroots.cases",
     "grassroots.demo",
 ]
 
@@ -219,6 +220,9 @@ MAP_TILE_ATTRIBUTION: str = env("MAP_TILE_ATTRIBUTION")
 MAP_CRS: str = env("MAP_CRS").lower()
 if MAP_CRS not in {"wgs84", "gcj02"}:
     raise ImproperlyConfigured("MAP_CRS must be 'wgs84' or 'gcj02'.")
+
+# --- cases ------------------------------------------------------------------------------
+NOTIFICATION_BACKEND = "grassroots.cases.notify.FileBackend"
 
 LOGGING = {
     "version": 1,
