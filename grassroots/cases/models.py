@@ -224,6 +224,8 @@ class Case(TimeStampedModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
     )
     extra = models.JSONField(_("extra answers"), default=dict, blank=True)
+    # Normalised text for search (simplified Chinese, lower case; see cases.search).
+    search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -331,3 +333,68 @@ class CasePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+
+class SensorDevice(TimeStampedModel):
+    """An IoT sensor (water level, smoke, manhole cover) that posts readings with its key.
+
+    A reading past the threshold opens one case; further readings attach to that case
+    while it is open, so an excursion is one case, not one per reading."""
+
+    class Kind(models.TextChoices):
+        WATER_LEVEL = "water_level", _("水位")
+        SMOKE = "smoke", _("烟感")
+        MANHOLE = "manhole", _("井盖位移")
+
+    class Comparison(models.TextChoices):
+        ABOVE = "above", _("高于")
+        BELOW = "below", _("低于")
+
+    device_id = models.CharField(_("device id"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    # The device key is a secret: only its keyed hash is stored.
+    key_index = models.CharField(max_length=64)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    lon = models.FloatField()
+    lat = models.FloatField()
+    threshold = models.FloatField(_("threshold"))
+    comparison = models.CharField(
+        max_length=6, choices=Comparison.choices, default=Comparison.ABOVE
+    )
+    unit = models.CharField(_("unit of measure"), max_length=16, blank=True)
+    is_active = models.BooleanField(default=True)
+    open_case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_reading_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sensor")
+        verbose_name_plural = _("sensors")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.device_id})"
+
+
+class SensorReading(models.Model):
+    device = models.ForeignKey(SensorDevice, on_delete=models.CASCADE, related_name="readings")
+    value = models.FloatField()
+    measured_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    # The device's message id: a replayed post carries a nonce already seen.
+    nonce = models.CharField(max_length=64)
+    over_threshold = models.BooleanField(default=False)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="sensor_readings"
+    )
+
+    class Meta:
+        ordering = ["-measured_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "nonce"], name="cases_reading_nonce_once")
+        ]
+        indexes = [models.Index(fields=["device", "measured_at"], name="cases_reading_device_time")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.value} @ {self.measured_at}"

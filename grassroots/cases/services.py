@@ -28,6 +28,7 @@ from .calendar import deadline
 from .choices import OPEN_STATUSES, AssignmentRole, CaseStatus, Channel, Rating
 from .models import Case, CaseAssignment, Category, TimelineEntry
 from .notify import Message, notify
+from .search import search_text_for
 
 MAX_DESCRIPTION = 2000
 MIN_DESCRIPTION = 5
@@ -206,7 +207,13 @@ def case_submit(
         response_due=deadline(now, category.response_limit, category.response_unit),
         extra=extra or {},
     )
-    Case.objects.filter(pk=case.pk).update(created_at=now)
+    case.search_text = search_text_for(
+        tracking_code=case.tracking_code,
+        category_name=category.name,
+        address=case.address,
+        description=case.description,
+    )
+    Case.objects.filter(pk=case.pk).update(created_at=now, search_text=case.search_text)
     actor = Actor.of(entered_by) if entered_by is not None else REPORTER
     _timeline(case, action="submit", actor=actor, at=now, data={"channel": channel})
     if channel in AUTO_REGISTERED:
