@@ -7,4 +7,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("org/", include("grassroots.org.api_urls")),
+    path("cases/", include("grassroots.cases.api_urls")),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("grassroots.core.auth_urls")),
     path("", include("grassroots.core.urls")),
     path("org/", include("grassroots.org.urls")),
+    path("cases/", include("grassroots.cases.urls")),
     path("api/v1/", include("config.api_urls")),
 ]
 
