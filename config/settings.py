@@ -223,6 +223,18 @@ if MAP_CRS not in {"wgs84", "gcj02"}:
 
 # --- cases ------------------------------------------------------------------------------
 NOTIFICATION_BACKEND = "grassroots.cases.notify.FileBackend"
+# An open case of the same category this close (metres) and this recent (hours) is offered
+# to the dispatcher as a probable duplicate.
+DUPLICATE_RADIUS_M = 150
+DUPLICATE_WINDOW_HOURS = 72
+# Photos: at most this many per report, each at most this many bytes and pixels.
+CASE_PHOTO_MAX_COUNT = 9
+CASE_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+CASE_PHOTO_MAX_PIXELS = 40_000_000
+# Reports accepted from one client address per hour (anti-automation).
+CASE_REPORTS_PER_HOUR = 20
+# Yellow warning when this share of the resolution time is left.
+DEADLINE_YELLOW_SHARE = 0.25
 
 LOGGING = {
     "version": 1,

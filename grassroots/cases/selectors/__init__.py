@@ -1,0 +1,1 @@
+"""Reads of the closed loop: ``public`` (redacted tracking) and ``staff`` (scoped inboxes)."""

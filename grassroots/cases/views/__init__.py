@@ -1,0 +1,1 @@
+"""Pages of the closed loop: ``public`` (resident report, track, rate) and ``staff``."""
