@@ -45,10 +45,11 @@ class Tile:
 # The home page's tiles, in order. Adding a task is one line; a tile whose URL does not
 # exist (an app not installed) is left out.
 HOME_TILES: list[Tile] = [
-    Tile("org:map", _("查看网格地图"), _("街道、社区、网格的范围和人口，点地图查所在网格"), "map"),
-    Tile(
-        "login", _("工作人员登录"), _("网格员、调度员、部门承办人登录工作台"), "user", "anonymous"
-    ),
+    Tile("cases:report", _("反映问题"), _("拍照、标出位置，交给社区办理"), "report"),
+    Tile("cases:track", _("查询办理进度"), _("凭查询码查看进展、评价结果"), "search"),
+    Tile("org:map", _("查看网格地图"), _("各网格的范围和人口，点地图查所在网格"), "map"),
+    Tile("cases:inbox", _("我的工作台"), _("待办案件、超期提醒和督办事项"), "service", "staff"),
+    Tile("login", _("工作人员登录"), _("网格员、调度员、部门人员登录"), "user", "anonymous"),
 ]
 
 
