@@ -11,6 +11,7 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import shapely
@@ -159,13 +160,11 @@ class _Planner:
         dist_km = np.hypot((centres[:, 0] - CENTER[0]) / dx, (centres[:, 1] - CENTER[1]) / dy)
         sigma = self.scale.district_radius_km * max(1.0, math.sqrt(self.scale.districts) * 0.8)
         density = 0.35 + np.exp(-((dist_km / sigma) ** 2))
-        estate = {
-            parent: self.rng.lognormal(0.0, 0.35)
-            for parent in sorted({self.units[i].parent for i in grids})
-        }
+        communities = [i for i, unit in enumerate(self.units) if unit.level == "community"]
+        estate = {community: self.rng.lognormal(0.0, 0.35) for community in communities}
         areas = np.array([geo.area_km2(self.units[i].geometry) for i in grids])
         weight = density * areas * self.rng.lognormal(0.0, 0.25, len(grids))
-        weight *= np.array([estate[self.units[i].parent] for i in grids])
+        weight *= np.array([estate[cast(int, self.units[i].parent)] for i in grids])
         total = self.scale.population * self.rng.uniform(0.97, 1.03)
         people = np.maximum(30, np.round(weight / weight.sum() * total)).astype(int)
         for i, count in zip(grids, people, strict=True):
