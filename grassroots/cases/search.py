@@ -3,13 +3,76 @@
 Every case stores ``search_text``: its tracking code, category, address and description
 converted to simplified Chinese (OpenCC t2s) and lower-cased. A query is normalised the
 same way, so 「下水道堵塞」 finds 「下水道堵塞」 and 「下水道堵塞」 alike.
+
+The query side, :func:`search_cases`, is a small vendor seam. Every whitespace-separated
+term of the normalised query must occur in ``search_text`` (AND), newest first:
+
+* **SQLite** with the FTS5 table ``cases_case_fts`` (``trigram`` tokenizer, SQLite ≥ 3.34,
+  kept in sync with ``cases_case`` by triggers; see :data:`SQLITE_FTS_SQL`): terms of three
+  or more characters are looked up in the trigram index; shorter terms (a trigram index
+  cannot answer them) are checked with ``LIKE`` on the rows it found.
+* **PostgreSQL** with ``pg_trgm`` and a GIN trigram index on ``search_text``
+  (see :data:`POSTGRES_TRGM_SQL`): the planner uses the index for ``LIKE '%term%'`` by
+  itself, so the query is the plain ``contains`` lookup.
+* Anything else, or either database without its index: ``contains`` per term — correct,
+  only slower.
+
+Whether the SQLite table exists is asked once per connection (:func:`fts_available`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from functools import lru_cache
+from typing import Any, TypeVar
 
 import opencc
+from django.db import connections
+from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+M = TypeVar("M", bound=Model)
+
+FTS_TABLE = "cases_case_fts"
+# FTS5's trigram tokenizer indexes every run of three characters; shorter terms cannot
+# use it.
+TRIGRAM = 3
+# The trigram tokenizer arrived in SQLite 3.34.0.
+SQLITE_TRIGRAM_VERSION = (3, 34, 0)
+
+# The SQLite index: an external-content FTS5 table over cases_case.search_text, kept in
+# sync by triggers (the search text is only ever written by UPDATE after the INSERT, but
+# the insert trigger keeps the table right for any writer).
+SQLITE_FTS_SQL: list[str] = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "search_text, content='cases_case', content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON cases_case BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON cases_case BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF search_text ON cases_case "
+    f"BEGIN INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    # Index what is already there.
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+]
+SQLITE_FTS_DROP_SQL: list[str] = [
+    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
+    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
+    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+]
+# The PostgreSQL index. pg_trgm only makes trigrams of characters the database's locale
+# calls alphanumeric: the database needs a UTF-8 locale other than "C" (e.g. C.UTF-8,
+# zh_CN.UTF-8) for Chinese text to be indexed.
+POSTGRES_TRGM_SQL: list[str] = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS cases_case_search_trgm "
+    "ON cases_case USING gin (search_text gin_trgm_ops)",
+]
+POSTGRES_TRGM_DROP_SQL: list[str] = ["DROP INDEX IF EXISTS cases_case_search_trgm"]
 
 
 @lru_cache(maxsize=1)
@@ -26,3 +89,99 @@ def search_text_for(
     *, tracking_code: str, category_name: str, address: str, description: str
 ) -> str:
     return normalise(" ".join([tracking_code, category_name, address, description]))
+
+
+def query_terms(query: str, *, limit: int = 8) -> list[str]:
+    """The distinct normalised terms of ``query`` (at most ``limit``; the rest is noise)."""
+    terms: list[str] = []
+    for term in normalise(query).split():
+        if term not in terms:
+            terms.append(term[:100])
+    return terms[:limit]
+
+
+# --- the vendor seam ---------------------------------------------------------------------
+
+
+def sqlite_has_trigram() -> bool:
+    return sqlite3.sqlite_version_info >= SQLITE_TRIGRAM_VERSION
+
+
+def fts_available(using: str = "default") -> bool:
+    """Whether the SQLite FTS5 trigram table exists on this connection (asked once per
+    connection and remembered on it; :func:`forget_fts` after creating or dropping it)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite" or not sqlite_has_trigram():
+        return False
+    cached = getattr(connection, "_grassroots_fts", None)
+    if cached is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
+            )
+            cached = cursor.fetchone() is not None
+        connection._grassroots_fts = cached  # type: ignore[attr-defined]
+    return bool(cached)
+
+
+def forget_fts(using: str = "default") -> None:
+    connections[using].__dict__.pop("_grassroots_fts", None)
+
+
+def install_index(using: str = "default") -> bool:
+    """Create the search index of this database's vendor (what the migration does).
+    Returns whether there was one to create."""
+    connection = connections[using]
+    if connection.vendor == "sqlite" and sqlite_has_trigram():
+        statements = SQLITE_FTS_SQL
+    elif connection.vendor == "postgresql":
+        statements = POSTGRES_TRGM_SQL
+    else:
+        return False
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+    forget_fts(using)
+    return True
+
+
+def drop_index(using: str = "default") -> None:
+    connection = connections[using]
+    statements = {"sqlite": SQLITE_FTS_DROP_SQL, "postgresql": POSTGRES_TRGM_DROP_SQL}.get(
+        connection.vendor, []
+    )
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+    forget_fts(using)
+
+
+def _fts_phrase(term: str) -> str:
+    """One FTS5 phrase: the term in double quotes (a quote inside doubled)."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _contains_all(terms: list[str]) -> Q:
+    q = Q()
+    for term in terms:
+        q &= Q(search_text__contains=term)
+    return q
+
+
+def search_cases(qs: QuerySet[M], query: str) -> QuerySet[M]:
+    """``qs`` limited to the cases whose search text holds every term of ``query``
+    (simplified and traditional alike), newest first. An empty query changes nothing."""
+    terms = query_terms(query)
+    if not terms:
+        return qs
+    using: Any = qs.db
+    long_terms = [t for t in terms if len(t) >= TRIGRAM]
+    if long_terms and fts_available(using):
+        match = " AND ".join(_fts_phrase(t) for t in long_terms)
+        qs = qs.filter(
+            pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
+        )
+        short = [t for t in terms if len(t) < TRIGRAM]
+        return qs.filter(_contains_all(short)).order_by("-created_at", "-pk")
+    # PostgreSQL's trigram index serves LIKE '%term%' directly; elsewhere a scan.
+    return qs.filter(_contains_all(terms)).order_by("-created_at", "-pk")
