@@ -426,8 +426,9 @@ def overdue_escalate(*, now: datetime | None = None) -> int:
             if case.escalation_level >= level_due or case.owner_unit.parent_id is None:
                 continue
             parent = case.owner_unit.parent
+            assert parent is not None
             case.escalation_level += 1
-            case.owner_unit = parent  # type: ignore[assignment]
+            case.owner_unit = parent
             case.supervised = True
             case.save(update_fields=["escalation_level", "owner_unit", "supervised", "updated_at"])
             _timeline(
