@@ -38,7 +38,7 @@ def near(world, metres: float, **kwargs):
 def test_haversine_and_box():
     assert haversine_m(116.0, 39.0, 116.0, 39.0) == 0
     assert abs(haversine_m(116.0, 39.0, 116.0, 39.001) - 111.2) < 0.5
-    min_lon, min_lat, max_lon, max_lat = bbox(116.0, 39.0, 150)
+    _min_lon, _min_lat, max_lon, max_lat = bbox(116.0, 39.0, 150)
     assert haversine_m(116.0, 39.0, max_lon, 39.0) >= 150
     assert haversine_m(116.0, 39.0, 116.0, max_lat) >= 150
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Case as SqlCase
 from django.db.models import (
     Count,
     DateTimeField,
@@ -29,7 +30,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models import Case as SqlCase
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import Promise
