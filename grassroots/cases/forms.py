@@ -29,7 +29,11 @@ MAX_NAME = 50
 MAX_NOTE = 500
 # Field names the page shows errors next to; anything else goes to the top of the form.
 REPORT_FIELDS = ("location", "description", "category", "photos", "name", "phone")
-_KIND_ORDER: dict[str, int] = {CategoryKind.EVENT: 0, CategoryKind.HOTLINE: 1, CategoryKind.COMPONENT: 2}
+_KIND_ORDER: dict[str, int] = {
+    CategoryKind.EVENT: 0,
+    CategoryKind.HOTLINE: 1,
+    CategoryKind.COMPONENT: 2,
+}
 
 
 def category_groups() -> list[tuple[str, list[tuple[int, str]]]]:

@@ -269,6 +269,7 @@ def _detail_context(case: Case, **extra: Any) -> dict[str, Any]:
             if case.department
             else ""
         ),
+        "owner_name": selectors.unit_label(case.owner_unit.name, case.owner_unit.name_en),
         "can_rate": selectors.can_rate(case),
         "can_reopen": selectors.can_reopen(case),
         "ratings": Rating.choices,

@@ -129,6 +129,7 @@
 
     var marker = null;
     var requestId = 0;
+    var onLocated = null;
 
     function showResult(text, isError, names) {
       result.classList.toggle("is-error", !!isError);
@@ -159,6 +160,10 @@
           if (!res.ok) {
             state.outside = true;
             state.message = (res.body && res.body.message) || strings.locate_failed;
+            if (gridLayer) {
+              map.removeLayer(gridLayer);
+              gridLayer = null;
+            }
             showResult(state.message, true);
             return;
           }
@@ -171,6 +176,7 @@
             .join(" · ");
           showResult(strings.located, false, names);
           setFieldError(address, "");
+          if (onLocated) onLocated(units);
         })
         .catch(function () {
           if (id !== requestId) return;
@@ -195,23 +201,54 @@
 
     map.on("click", function (ev) { setPoint(ev.latlng); });
 
-    var params = new URLSearchParams({ level: "grid" });
-    if (crs !== "wgs84") params.set("crs", crs);
-    fetch(container.dataset.geojsonUrl + "?" + params.toString(), {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    })
-      .then(function (r) {
+    var STYLE = {
+      outline: { color: "#0b4f8a", weight: elderly ? 2.5 : 1.5, opacity: 0.8, fillColor: "#3f83c9", fillOpacity: 0.06 },
+      grid: { color: "#0b4f8a", weight: elderly ? 2 : 1, opacity: 0.7, dashArray: "4 4", fill: false },
+      chosen: { color: "#17663a", weight: elderly ? 4 : 3, opacity: 1, fillColor: "#17663a", fillOpacity: 0.12 },
+    };
+    var gridLayer = null;
+    var gridRequests = {};
+
+    function geojson(query) {
+      var params = new URLSearchParams(query);
+      if (crs !== "wgs84") params.set("crs", crs);
+      return fetch(container.dataset.geojsonUrl + "?" + params.toString(), {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      }).then(function (r) {
         if (!r.ok) throw new Error(String(r.status));
         return r.json();
+      });
+    }
+
+    // The grids of the community the point is in, the point's own grid highlighted.
+    function showGrids(units) {
+      if (!units.community || !units.grid) return;
+      var code = units.community.code;
+      gridRequests[code] = gridRequests[code] || geojson({ parent: code });
+      gridRequests[code].then(function (collection) {
+        if (gridLayer) map.removeLayer(gridLayer);
+        gridLayer = L.geoJSON(collection, {
+          interactive: false,
+          style: function (f) { return f.properties.code === units.grid.code ? STYLE.chosen : STYLE.grid; },
+        }).addTo(map);
+        if (marker) marker.bringToFront();
+      }).catch(function () { /* the outline is enough */ });
+    }
+    onLocated = showGrids;
+
+    // Outline: the communities (a few dozen polygons, cheap on a phone); where they have
+    // no boundaries of their own, the grids.
+    geojson({ level: "community" })
+      .then(function (collection) {
+        return collection.features.length ? collection : geojson({ level: "grid" });
       })
       .then(function (collection) {
         var layer = L.geoJSON(collection, {
           interactive: false,
-          style: function () {
-            return { color: "#0b4f8a", weight: elderly ? 2.5 : 1.5, opacity: 0.8, fillColor: "#3f83c9", fillOpacity: 0.08 };
-          },
+          style: function () { return STYLE.outline; },
         }).addTo(map);
+        layer.bringToBack();
         var bounds = layer.getBounds();
         if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8], animate: false });
         if (marker) {
