@@ -52,10 +52,3 @@ def hit(key: str, *, window: int = HOUR) -> int:
     except ValueError:  # expired between add() and incr()
         cache.set(bucket, 1, timeout=window + 60)
         return 1
-
-
-def check_and_hit(key: str, *, limit: int, window: int = HOUR) -> bool:
-    """Spend one hit unless the allowance is used up. True when the request may go on."""
-    if limited(key, limit=limit, window=window):
-        return False
-    return hit(key, window=window) <= limit

@@ -176,3 +176,31 @@ def test_report_track_and_rate_on_a_phone(resident_world, open_session, artifact
     assert session.foreign_requests() == []
     assert session.console_errors == []
     print(f"resident flow in the browser: {time.perf_counter() - started:.1f} s")
+
+
+def test_report_without_javascript(resident_world, open_session):
+    """No script: no map, but an address, the category list and a photo still work."""
+    from grassroots.cases.models import Case
+
+    session = open_session(PHONE, java_script_enabled=False)
+    page = session.page
+    session.goto("/cases/report/")
+    assert not page.locator("#report-map").is_visible()
+    page.fill("#id_address", "幸福路 12 号南门")
+    page.fill("#id_description", "下水道堵了")
+    # the suggestion button posts the form and comes back with the best category chosen
+    page.click("#suggest-button")
+    page.wait_for_selector("#suggestions .chip.is-chosen")
+    assert page.input_value("#id_description") == "下水道堵了"
+    assert "下水道堵塞" in page.locator("#id_category option:checked").inner_text()
+    page.set_input_files(
+        "#id_photos", files=[{"name": "drain.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    page.click("#report-submit")
+    page.wait_for_url("**/cases/report/done/")
+    code = page.locator("#tracking-code").get_attribute("data-code")
+    case = Case.objects.get(tracking_code=code)
+    assert case.address == "幸福路 12 号南门" and case.lon is None
+    assert case.photos.count() == 1
+    assert session.horizontal_overflow() <= 0
+    assert session.foreign_requests() == []

@@ -120,6 +120,18 @@ def test_report_without_photos(client, world, django_capture_on_commit_callbacks
     assert "138****5678" in html and "13812345678" not in html
 
 
+def test_done_page_forgets_the_code_after_a_while(client, world, monkeypatch):
+    from grassroots.cases.views import public
+
+    assert client.get(reverse("cases:report_done")).status_code == 302  # nothing reported
+    client.post(REPORT_URL, form_data(world))
+    assert client.get(reverse("cases:report_done")).status_code == 200
+    later = public.time.time() + public.DONE_PAGE_SECONDS + 1
+    monkeypatch.setattr(public.time, "time", lambda: later)
+    response = client.get(reverse("cases:report_done"))
+    assert response.status_code == 302 and response["Location"] == REPORT_URL
+
+
 def test_report_with_photos_strips_metadata(client, world):
     files = [
         SimpleUploadedFile("IMG_1.jpg", jpeg(), content_type="image/jpeg"),

@@ -13,6 +13,7 @@ stores the photos inside one transaction.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +38,9 @@ from ..selectors import public as selectors
 from ..suggest import suggest_categories
 
 SESSION_KEY = "cases_reported"
+# The "done" page shows the code for this long after the report, then forgets it (a shared
+# device must not show the next person someone else's code).
+DONE_PAGE_SECONDS = 30 * 60
 TRACK_MISSES_PER_HOUR = 30
 
 
@@ -198,6 +202,7 @@ def report(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_KEY] = {
         "code": case.tracking_code,
         "sms_to": mask_phone(phone) if phone else "",
+        "at": time.time(),
     }
     return redirect("cases:report_done")
 
@@ -207,7 +212,8 @@ def report(request: HttpRequest) -> HttpResponse:
 def report_done(request: HttpRequest) -> HttpResponse:
     """The tracking code, big and clear, after a report (kept in the session)."""
     done = request.session.get(SESSION_KEY)
-    if not done:
+    if not done or time.time() - float(done.get("at", 0)) > DONE_PAGE_SECONDS:
+        request.session.pop(SESSION_KEY, None)
         return redirect("cases:report")
     return render(
         request,
