@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -73,6 +74,19 @@ def _photos_enabled() -> bool:
     return photo_service is not None
 
 
+def _boundary_url(unit: Any) -> str:
+    """The boundaries drawn under a map for context: the children of ``unit`` (its parent's
+    when it is a grid; the root's children without one), in the map's CRS."""
+    params = {}
+    if unit is not None:
+        code = unit.parent.code if unit.level == "grid" and unit.parent_id else unit.code
+        params["parent"] = code
+    if settings.MAP_CRS != "wgs84":
+        params["crs"] = settings.MAP_CRS
+    url = reverse("api-units-geojson")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
 def _picker_context(request: HttpRequest) -> dict[str, Any]:
     """What the point picker needs: the centre of the user's unit (display CRS) and its
     words in the request's language."""
@@ -83,6 +97,7 @@ def _picker_context(request: HttpRequest) -> dict[str, Any]:
         center = {"lon": round(lon, 7), "lat": round(lat, 7)}
     return {
         "center": center,
+        "boundary_url": _boundary_url(unit),
         "picker_strings": {
             "located": _("已定位，精度约 %(m)s 米。"),
             "picked": _("已在地图上选择位置。"),
@@ -231,6 +246,7 @@ def _render_detail(
             "d": detail,
             "case": case,
             "point": point,
+            "boundary_url": _boundary_url(case.community or case.street or case.area),
             "forms": _action_forms(request, case, changeable=changeable),
             "can_supervise": is_open and _role(request) in SUPERVISORS,
             "duplicates": (
@@ -543,6 +559,7 @@ def case_map(request: HttpRequest) -> HttpResponse:
         "cases/staff/map.html",
         {
             "limit": sel.MAP_LIMIT,
+            "boundary_url": _boundary_url(getattr(request.user, "unit", None)),
             "map_strings": {
                 "loaded": _("共 %(n)s 件在办案件。"),
                 "empty": _("辖区内暂无带位置的在办案件。"),

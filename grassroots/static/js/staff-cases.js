@@ -46,6 +46,40 @@
     return map;
   }
 
+  /* The unit boundaries under a map, for context (never interactive). Resolves with the
+   * layer, or null when there is none or it could not be loaded. */
+  function drawBoundaries(map, container) {
+    var url = container.dataset.boundaryUrl;
+    if (!url) return Promise.resolve(null);
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) throw new Error(String(r.status));
+        return r.json();
+      })
+      .then(function (collection) {
+        var labels = collection.features.length <= 30;
+        var layer = L.geoJSON(collection, {
+          interactive: false,
+          style: function () {
+            return { color: "#0b4f8a", weight: 1.5, opacity: 0.7, fillColor: "#3f83c9", fillOpacity: 0.06 };
+          },
+          onEachFeature: function (feature, lyr) {
+            if (labels) {
+              lyr.bindTooltip(feature.properties.name, {
+                permanent: true,
+                direction: "center",
+                className: "unit-label",
+                opacity: 0.9,
+              });
+            }
+          },
+        }).addTo(map);
+        layer.bringToBack();
+        return layer;
+      })
+      .catch(function () { return null; });
+  }
+
   function dot(latlng, state, big) {
     return L.circleMarker(latlng, {
       radius: big ? 10 : 7,
@@ -87,7 +121,7 @@
     var map = baseMap(box);
     map.setView(latlng, 16);
     dot(latlng, "red", true).addTo(map);
-    box.dataset.ready = "1";
+    drawBoundaries(map, box).then(function () { box.dataset.ready = "1"; });
   }
 
   /* ------------------------------------------------------------------ point picker -- */
@@ -138,7 +172,13 @@
         marker = dot([lat1, lon1], "red", true).addTo(map);
         map.setView([lat1, lon1], 16);
       }
-      mapBox.dataset.ready = "1";
+      drawBoundaries(map, mapBox).then(function (layer) {
+        if (layer && !marker && isNaN(lat0)) {
+          var b = layer.getBounds();
+          if (b.isValid()) map.fitBounds(b, { animate: false });
+        }
+        mapBox.dataset.ready = "1";
+      });
       window.grPickerMap = map;
     } else if (mapBox) {
       mapBox.hidden = true;
@@ -206,6 +246,7 @@
     var map = baseMap(box, { scrollWheelZoom: true });
     map.setView([39.9, 116.4], 12);
     window.grCasesMap = map;
+    var boundaries = drawBoundaries(map, box);
     fetch(box.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) {
         if (!r.ok) throw new Error(String(r.status));
@@ -243,10 +284,13 @@
           var el = document.querySelector("[data-count='" + k + "']");
           if (el) el.textContent = String(counts[k]);
         });
-        var bounds = layer.getBounds();
-        if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 16, animate: false });
         status.textContent = features.length ? fmt(strings.loaded, { n: features.length }) : strings.empty;
-        box.dataset.ready = "1";
+        return boundaries.then(function (outline) {
+          var bounds = layer.getBounds();
+          if (bounds.isValid()) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15, animate: false });
+          else if (outline && outline.getBounds().isValid()) map.fitBounds(outline.getBounds(), { animate: false });
+          box.dataset.ready = "1";
+        });
       })
       .catch(function () {
         status.textContent = strings.failed;
