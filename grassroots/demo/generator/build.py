@@ -182,7 +182,8 @@ def _write_accounts(
 
 
 def wipe_demo(marker: AuditEvent) -> int:
-    """Delete the demo tree of ``marker``: its accounts, departments, boundaries, units.
+    """Delete the demo tree of ``marker``: its case history (cases, timeline, assignments,
+    photos, sensors and readings, duty rules), accounts, departments, boundaries, units.
 
     Other users whose home is in the tree go too, unless they are superusers; rows of
     other apps that still point into the tree stop the wipe (``DemoRefused``).
@@ -194,6 +195,7 @@ def wipe_demo(marker: AuditEvent) -> int:
     units = Unit.objects.filter(path__startswith=root.path)
     departments = Department.objects.filter(jurisdiction__in=units)
     try:
+        _wipe_cases(units, departments)
         User.objects.filter(
             Q(username__in=detail.get("usernames", []))
             | (Q(is_superuser=False) & (Q(unit__in=units) | Q(department__in=departments)))
@@ -209,6 +211,42 @@ def wipe_demo(marker: AuditEvent) -> int:
             "(delete var/grassroots.sqlite3 and run migrate) to rebuild the demo"
         ) from error
     return deleted
+
+
+def _wipe_cases(units: models.QuerySet[Unit], departments: models.QuerySet[Department]) -> None:
+    """The demo's case history: sensors and readings, timeline, assignments, photos,
+    cases (merged ones before the cases they were merged into) and duty rules."""
+    from grassroots.cases.models import (
+        Case,
+        CaseAssignment,
+        CasePhoto,
+        DutyRule,
+        SensorDevice,
+        SensorReading,
+        TimelineEntry,
+    )
+
+    cases = Case.objects.filter(Q(area__in=units) | Q(department__in=departments))
+    SensorReading.objects.filter(Q(case__in=cases) | Q(device__open_case__in=cases)).delete()
+    by_code = Q(open_case__in=cases)
+    for code in units.filter(level="district").values_list("code", flat=True):
+        by_code |= Q(device_id__contains=f"-{code}-")  # the demo names its sensors so
+    demo_devices = SensorDevice.objects.filter(by_code)
+    SensorReading.objects.filter(device__in=demo_devices).delete()
+    demo_devices.delete()
+    SensorDevice.objects.filter(open_case__in=cases).update(open_case=None)
+    for photo in CasePhoto.objects.filter(case__in=cases):
+        photo.image.delete(save=False)
+        photo.delete()
+    TimelineEntry.objects.filter(case__in=cases).delete()
+    CaseAssignment.objects.filter(case__in=cases).delete()
+    for _ in range(10):  # a chain of merges is at most a few deep
+        leaves = cases.filter(merged_into__isnull=False, merged_cases__isnull=True)
+        if not leaves.exists():
+            break
+        Case.objects.filter(pk__in=list(leaves.values_list("pk", flat=True))).delete()
+    cases.delete()
+    DutyRule.objects.filter(Q(area__in=units) | Q(department__in=departments)).delete()
 
 
 def _refuse_if_occupied(specs: list[AccountSpec]) -> None:

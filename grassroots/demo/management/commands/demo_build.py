@@ -1,7 +1,9 @@
-"""``grassroots demo --scale small|district|city [--seed N] [--if-missing] [--force]``."""
+"""``grassroots demo --scale small|district|city [--seed N] [--if-missing] [--force]
+[--history|--no-history] [--history-days N]``."""
 
 from __future__ import annotations
 
+from argparse import BooleanOptionalAction
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,11 +14,15 @@ from grassroots.demo.services import (
     DemoRefused,
     credentials_table,
     demo_build,
+    history_default,
 )
 
 
 class Command(BaseCommand):
-    help = "Build the demo district (streets, communities, grids, departments, accounts)."
+    help = (
+        "Build the demo district (streets, communities, grids, departments, accounts) and "
+        "a year of case history."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", choices=sorted(SCALES), default="district")
@@ -31,16 +37,37 @@ class Command(BaseCommand):
             "--force", action="store_true", help="wipe a previous demo and build again"
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+        parser.add_argument(
+            "--history",
+            action=BooleanOptionalAction,
+            default=None,
+            help="play a case history through the case services after the tree "
+            "(default: on for small and district, off for city); added to an existing "
+            "demo that has none",
+        )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=365,
+            help="days of case history, ending now (1–365, default 365)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["seed"] < 0:
             raise CommandError("--seed must be ≥ 0")
+        if not 1 <= options["history_days"] <= 365:
+            raise CommandError("--history-days must be between 1 and 365")
+        history = options["history"]
+        if history is None:
+            history = history_default(options["scale"])
         try:
             result = demo_build(
                 scale=options["scale"],
                 seed=options["seed"],
                 force=options["force"],
                 progress=not options["no_progress"] and options["verbosity"] > 0,
+                history=history,
+                history_days=options["history_days"],
             )
         except DemoRefused as error:
             raise CommandError(str(error)) from error
@@ -56,5 +83,10 @@ class Command(BaseCommand):
                     f"{result.seconds:.1f} s: {counts}"
                 )
             )
+        if result.history is not None and result.history.refused:
+            refused = sum(result.history.refused.values())
+            self.stdout.write(self.style.WARNING(f"{refused} history steps were refused"))
         self.stdout.write(f"\ndemo accounts (also in {result.credentials_file}):\n")
         self.stdout.write(credentials_table(result.credentials))
+        for sensor in result.credentials.get("sensors", []):
+            self.stdout.write(f"sensor {sensor['device_id']}: key {sensor['key']}")
