@@ -20,3 +20,14 @@ def artifacts_dir() -> Path:
 def _fast_password_hashing(settings):
     """PBKDF2 with a million rounds costs ~0.3 s per account; tests need no such strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _process_local_cache(settings):
+    """Rate-limit counters live in the cache; parallel test processes must not share them."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "grassroots-tests",
+        }
+    }
