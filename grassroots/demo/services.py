@@ -46,11 +46,13 @@ def demo_build(
     history: bool = False,
     history_days: int = 365,
     history_end: datetime | None = None,
+    history_cases: int | None = None,
 ) -> DemoResult:
     """Build the demo tree, departments and accounts for ``scale`` from ``seed``, in one
     transaction, and write the credentials file; with ``history``, then play
-    ``history_days`` of cases (ending ``history_end``, default now) through the case
-    services (``grassroots.demo.history``), with sensors whose keys join the file.
+    ``history_days`` of cases (ending ``history_end``, default now; ``history_cases`` a
+    year, default ``history.annual_volume``) through the case services
+    (``grassroots.demo.history``), with sensors whose keys join the file.
 
     Idempotent: if the database already holds this scale and seed, nothing is built (the
     credentials file is written again; a missing history is added when asked for). A
@@ -76,6 +78,7 @@ def demo_build(
             district_code=district_code,
             days=history_days,
             end=history_end,
+            annual=history_cases,
             progress=progress,
         )
         counts = dict(result.counts)

@@ -226,7 +226,7 @@ def test_same_seed_same_history(built: Built) -> None:
         root = Unit.objects.get(code=district)
         units = Unit.objects.filter(path__startswith=root.path)
         _wipe_cases(units, Department.objects.filter(jurisdiction__in=units))
-        build_history(scale="small", seed=SEED, district_code=district, days=20, end=END)
+        build_history(scale="small", seed=SEED, district_code=district, days=10, end=END)
         return sorted(
             (c.category.code, c.created_at.isoformat(), c.channel, c.status)
             for c in Case.objects.select_related("category")

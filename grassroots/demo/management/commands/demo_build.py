@@ -1,5 +1,5 @@
 """``grassroots demo --scale small|district|city [--seed N] [--if-missing] [--force]
-[--history|--no-history] [--history-days N]``."""
+[--history|--no-history] [--history-days N] [--history-cases N]``."""
 
 from __future__ import annotations
 
@@ -51,12 +51,22 @@ class Command(BaseCommand):
             default=365,
             help="days of case history, ending now (1–365, default 365)",
         )
+        parser.add_argument(
+            "--history-cases",
+            type=int,
+            default=None,
+            help="reports a year (default: 600 for small, 0.1 per resident otherwise, about "
+            "10,000 for district; a real district sees about 0.3 per resident, 30,000, which "
+            "takes proportionally longer to build)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["seed"] < 0:
             raise CommandError("--seed must be ≥ 0")
         if not 1 <= options["history_days"] <= 365:
             raise CommandError("--history-days must be between 1 and 365")
+        if options["history_cases"] is not None and not 1 <= options["history_cases"] <= 10**6:
+            raise CommandError("--history-cases must be between 1 and 1,000,000")
         history = options["history"]
         if history is None:
             history = history_default(options["scale"])
@@ -68,6 +78,7 @@ class Command(BaseCommand):
                 progress=not options["no_progress"] and options["verbosity"] > 0,
                 history=history,
                 history_days=options["history_days"],
+                history_cases=options["history_cases"],
             )
         except DemoRefused as error:
             raise CommandError(str(error)) from error
