@@ -117,7 +117,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 class TimelineInline(admin.TabularInline):
     model = TimelineEntry
     extra = 0
-    fields = ["at", "action", "from_status", "to_status", "actor", "public_note", "is_public"]
+    fields = ("at", "action", "from_status", "to_status", "actor", "public_note", "is_public")
     readonly_fields = fields
     can_delete = False
     ordering = ["at", "id"]
@@ -185,8 +185,8 @@ class CaseAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         names: list[str] = []
-        for item in self.fields:
-            names.extend(item if isinstance(item, tuple) else [item])
+        for item in self.fields or []:
+            names.extend(item if isinstance(item, list | tuple) else [item])
         return names
 
     def has_add_permission(self, request: HttpRequest) -> bool:

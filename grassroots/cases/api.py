@@ -4,6 +4,7 @@ service, answer."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from grassroots.core.errors import PermissionDeniedError, ValidationFailed
 from . import sensors, services
 from .choices import Channel
 from .models import Category, SensorDevice
+
+security_log = logging.getLogger("grassroots.security")
 
 
 def _json_body(request: Request) -> Any:
@@ -141,6 +144,12 @@ class DeviceAuthentication(BaseAuthentication):
             raise failed from exc
         device = sensors.device_authenticate(device_id=device_id, key=key) if sep else None
         if device is None:
+            # Who tried, never the key presented (ASVS 16.2.5, 16.3.2).
+            security_log.warning(
+                "sensor authentication failed: device_id=%r from %s",
+                device_id[:64],
+                request.META.get("REMOTE_ADDR", "?"),
+            )
             raise failed
         return AnonymousUser(), device
 
