@@ -19,9 +19,10 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from grassroots.core import ratelimit
 from grassroots.core.errors import PermissionDeniedError, ValidationFailed
 
 from . import sensors, services
@@ -68,13 +69,20 @@ class ReportOut(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ReportThrottle(AnonRateThrottle):
-    """Anti-automation: reports per client address per hour (``CASE_REPORTS_PER_HOUR``)."""
+def _report_key(request: Request) -> str:
+    # The same allowance as the report page (cases.views.public): one per client address.
+    return f"cases:report:{ratelimit.client_ip(request)}"
 
-    scope = "case_report"
 
-    def get_rate(self) -> str:
-        return f"{settings.CASE_REPORTS_PER_HOUR}/hour"
+class ReportThrottle(BaseThrottle):
+    """Anti-automation: accepted reports per client address per hour
+    (``CASE_REPORTS_PER_HOUR``), counted in the shared cache by ``core.ratelimit``."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        return not ratelimit.limited(_report_key(request), limit=settings.CASE_REPORTS_PER_HOUR)
+
+    def wait(self) -> float:
+        return float(ratelimit.HOUR)
 
 
 def _category(value: str) -> Category:
@@ -118,6 +126,7 @@ class CaseReportApi(APIView):
             reporter_name=data["name"],
             reporter_phone=data["phone"],
         )
+        ratelimit.hit(_report_key(request))
         return Response(
             ReportOut({"tracking_code": case.tracking_code, "status": case.status}).data,
             status=status.HTTP_201_CREATED,

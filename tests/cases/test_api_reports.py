@@ -129,7 +129,17 @@ def test_inactive_category_is_refused(world):
 def test_reports_are_rate_limited_per_address(world, settings):
     settings.CASE_REPORTS_PER_HOUR = 2
     assert post(body(world)).status_code == 201
+    assert post(body(world, description="")).status_code == 400  # refused: not counted
     assert post(body(world)).status_code == 201
     response = post(body(world))
     assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
     assert Case.objects.count() == 2
+
+
+def test_the_report_page_and_the_api_share_one_allowance(world, settings):
+    from grassroots.core import ratelimit
+
+    settings.CASE_REPORTS_PER_HOUR = 1
+    ratelimit.hit("cases:report:127.0.0.1")  # as the report page counts an accepted report
+    assert post(body(world)).status_code == 429
