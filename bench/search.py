@@ -7,14 +7,14 @@ in 30 categories and 40 communities. Then the search index of ``cases.search`` i
 (the SQLite FTS5 ``trigram`` table and its triggers, as the migration does).
 
 Ours: ``cases.search.search_cases`` — normalised query (traditional → simplified), every
-term looked up in the trigram index (terms under three characters checked with ``LIKE``
-on what it found, or on everything when no term is long enough), newest first.
+term looked up in the trigram index (a two-character term as the OR of the indexed
+trigrams that begin with it, read from the index's vocabulary), newest first.
 Baseline: the plain query an inbox would otherwise run, ``description__icontains`` for
 each term (AND), newest first. Each query, as the inbox runs it, fetches the first page
 (25 rows) and counts the matches; both sides run the same queries, alternating, several
 rounds. Figure: ``search_p50_ms`` (median over every query and round), plus the same
-for queries whose terms all have three or more characters and for those with a shorter
-term. The two sides' counts are printed to stderr (ours also finds traditional text).
+for queries whose terms all have three or more characters and for those with a
+two-character term. The two sides' counts are printed to stderr (ours also finds traditional text).
 
 ``grassroots bench search [--quick]``
 """

@@ -8,9 +8,12 @@ The query side, :func:`search_cases`, is a small vendor seam. Every whitespace-s
 term of the normalised query must occur in ``search_text`` (AND), newest first:
 
 * **SQLite** with the FTS5 table ``cases_case_fts`` (``trigram`` tokenizer, SQLite ≥ 3.34,
-  kept in sync with ``cases_case`` by triggers; see :data:`SQLITE_FTS_SQL`): terms of three
-  or more characters are looked up in the trigram index; shorter terms (a trigram index
-  cannot answer them) are checked with ``LIKE`` on the rows it found.
+  kept in sync with ``cases_case`` by triggers; see :data:`SQLITE_FTS_SQL`): a term of
+  three or more characters is a phrase of the trigram index. A two-character term (most
+  Chinese words) is the OR of the indexed trigrams that begin with it, read from the
+  index's vocabulary (``cases_case_fts_vocab``): every text is indexed with a trailing
+  space, so each occurrence of the term begins some trigram and the answer is exact.
+  One-character terms are checked with ``LIKE`` on the rows the index found.
 * **PostgreSQL** with ``pg_trgm`` and a GIN trigram index on ``search_text``
   (see :data:`POSTGRES_TRGM_SQL`): the planner uses the index for ``LIKE '%term%'`` by
   itself, so the query is the plain ``contains`` lookup.
@@ -34,35 +37,46 @@ from django.db.models.expressions import RawSQL
 M = TypeVar("M", bound=Model)
 
 FTS_TABLE = "cases_case_fts"
+FTS_VOCAB = "cases_case_fts_vocab"
 FTS_MATCH_SQL = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
+FTS_VOCAB_SQL = (
+    "SELECT term FROM cases_case_fts_vocab WHERE term >= %s AND term < %s AND length(term) = 3"
+)
+# A two-character term that begins more trigrams than this is checked with LIKE instead.
+MAX_EXPANSION = 2000
 # FTS5's trigram tokenizer indexes every run of three characters; shorter terms cannot
 # use it.
 TRIGRAM = 3
 # The trigram tokenizer arrived in SQLite 3.34.0.
 SQLITE_TRIGRAM_VERSION = (3, 34, 0)
 
-# The SQLite index: an external-content FTS5 table over cases_case.search_text, kept in
-# sync by triggers (the search text is only ever written by UPDATE after the INSERT, but
-# the insert trigger keeps the table right for any writer).
+# The SQLite index: a contentless FTS5 trigram table over cases_case.search_text with a
+# trailing space (so a two-character term always begins a trigram), its vocabulary, and
+# triggers keeping it in step with every write (contentless: a delete names the old text).
 SQLITE_FTS_SQL: list[str] = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS cases_case_fts USING fts5("
-    "search_text, content='cases_case', content_rowid='id', tokenize='trigram')",
+    "search_text, content='', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_case_fts_vocab "
+    "USING fts5vocab(cases_case_fts, 'row')",
     "CREATE TRIGGER IF NOT EXISTS cases_case_fts_ai AFTER INSERT ON cases_case BEGIN "
-    "INSERT INTO cases_case_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "INSERT INTO cases_case_fts(rowid, search_text) VALUES (new.id, new.search_text || ' '); "
+    "END",
     "CREATE TRIGGER IF NOT EXISTS cases_case_fts_ad AFTER DELETE ON cases_case BEGIN "
     "INSERT INTO cases_case_fts(cases_case_fts, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); END",
+    "VALUES ('delete', old.id, old.search_text || ' '); END",
     "CREATE TRIGGER IF NOT EXISTS cases_case_fts_au AFTER UPDATE OF search_text ON cases_case "
     "BEGIN INSERT INTO cases_case_fts(cases_case_fts, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); "
-    "INSERT INTO cases_case_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "VALUES ('delete', old.id, old.search_text || ' '); "
+    "INSERT INTO cases_case_fts(rowid, search_text) VALUES (new.id, new.search_text || ' '); "
+    "END",
     # Index what is already there.
-    "INSERT INTO cases_case_fts(cases_case_fts) VALUES ('rebuild')",
+    "INSERT INTO cases_case_fts(rowid, search_text) SELECT id, search_text || ' ' FROM cases_case",
 ]
 SQLITE_FTS_DROP_SQL: list[str] = [
     "DROP TRIGGER IF EXISTS cases_case_fts_au",
     "DROP TRIGGER IF EXISTS cases_case_fts_ad",
     "DROP TRIGGER IF EXISTS cases_case_fts_ai",
+    "DROP TABLE IF EXISTS cases_case_fts_vocab",
     "DROP TABLE IF EXISTS cases_case_fts",
 ]
 # The PostgreSQL index. pg_trgm only makes trigrams of characters the database's locale
@@ -109,8 +123,9 @@ def sqlite_has_trigram() -> bool:
 
 
 def fts_available(using: str = "default") -> bool:
-    """Whether the SQLite FTS5 trigram table exists on this connection (asked once per
-    connection and remembered on it; :func:`forget_fts` after creating or dropping it)."""
+    """Whether the SQLite FTS5 trigram table and its vocabulary exist on this connection
+    (asked once per connection and remembered on it; :func:`forget_fts` after creating or
+    dropping them)."""
     connection = connections[using]
     if connection.vendor != "sqlite" or not sqlite_has_trigram():
         return False
@@ -118,9 +133,10 @@ def fts_available(using: str = "default") -> bool:
     if cached is None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (%s, %s)",
+                [FTS_TABLE, FTS_VOCAB],
             )
-            cached = cursor.fetchone() is not None
+            cached = cursor.fetchone()[0] == 2
         connection._grassroots_fts = cached  # type: ignore[attr-defined]
     return bool(cached)
 
@@ -169,6 +185,41 @@ def _contains_all(terms: list[str]) -> Q:
     return q
 
 
+def _expand_pair(term: str, using: str) -> str | None:
+    """A two-character term as the OR of the indexed trigrams that begin with it;
+    ``""`` when no text holds it, ``None`` when it begins too many to list."""
+    upper = term[:-1] + chr(ord(term[-1]) + 1)
+    with connections[using].cursor() as cursor:
+        cursor.execute(FTS_VOCAB_SQL, [term, upper])
+        trigrams = [row[0] for row in cursor.fetchmany(MAX_EXPANSION + 1)]
+    if len(trigrams) > MAX_EXPANSION:
+        return None
+    if not trigrams:
+        return ""
+    return "(" + " OR ".join(_fts_phrase(t) for t in trigrams) + ")"
+
+
+def _fts_query(terms: list[str], using: str) -> tuple[str | None, list[str]]:
+    """The FTS5 MATCH expression for ``terms`` and the terms left to ``LIKE``;
+    ``("", [])`` when some term cannot match at all."""
+    parts: list[str] = []
+    rest: list[str] = []
+    for term in terms:
+        if len(term) >= TRIGRAM:
+            parts.append(_fts_phrase(term))
+        elif len(term) == TRIGRAM - 1:
+            expanded = _expand_pair(term, using)
+            if expanded == "":
+                return "", []
+            if expanded is None:
+                rest.append(term)
+            else:
+                parts.append(expanded)
+        else:
+            rest.append(term)
+    return (" AND ".join(parts) if parts else None), rest
+
+
 def search_cases(qs: QuerySet[M], query: str) -> QuerySet[M]:
     """``qs`` limited to the cases whose search text holds every term of ``query``
     (simplified and traditional alike), newest first. An empty query changes nothing."""
@@ -176,14 +227,15 @@ def search_cases(qs: QuerySet[M], query: str) -> QuerySet[M]:
     if not terms:
         return qs
     using: Any = qs.db
-    long_terms = [t for t in terms if len(t) >= TRIGRAM]
-    if long_terms and fts_available(using):
-        match = " AND ".join(_fts_phrase(t) for t in long_terms)
-        qs = qs.filter(
-            # constant SQL; the user's terms travel as a parameter
-            pk__in=RawSQL(FTS_MATCH_SQL, [match])  # noqa: S611
-        )
-        short = [t for t in terms if len(t) < TRIGRAM]
-        return qs.filter(_contains_all(short)).order_by("-created_at", "-pk")
+    if fts_available(using):
+        match, rest = _fts_query(terms, using)
+        if match == "":
+            return qs.none()
+        if match is not None:
+            qs = qs.filter(
+                # constant SQL; the user's terms travel as a parameter
+                pk__in=RawSQL(FTS_MATCH_SQL, [match])  # noqa: S611
+            )
+            return qs.filter(_contains_all(rest)).order_by("-created_at", "-pk")
     # PostgreSQL's trigram index serves LIKE '%term%' directly; elsewhere a scan.
     return qs.filter(_contains_all(terms)).order_by("-created_at", "-pk")

@@ -5,7 +5,7 @@ handler accepts and handles it; a grid worker files a patrol report in three tap
 device's location comes from the browser); the case map draws the in-scope cases.
 
 Screenshots: inbox-phone.png, case-detail-desktop.png, case-detail-phone.png,
-patrol-phone.png, cases-map-desktop.png, inbox-elderly-phone.png.
+patrol-phone.png, cases-map-desktop.png, intake-phone.png, inbox-elderly-phone.png.
 """
 
 from __future__ import annotations
@@ -200,6 +200,22 @@ def test_patrol_in_three_taps_and_the_case_map(staff_site, open_session, artifac
     assert desktop.page.locator("[data-count='yellow']").inner_text() == "1"
     desktop.page.screenshot(path=str(artifacts_dir / "cases-map-desktop.png"), full_page=True)
 
+    # a hotline operator enters a call and reads the tracking code out
+    operator = open_session(PHONE)
+    opage = operator.page
+    _sign_in(operator, _account(demo_site, "operator"), "/cases/staff/intake/")
+    opage.fill("#in-name", "李阿姨")
+    opage.fill("#in-phone", "13611112222")
+    opage.select_option("#in-category", label="噪音扰民")
+    opage.fill("#in-desc", "楼下广场舞音响每天晚上九点半以后还很吵")
+    opage.fill("#in-address", "金阳社区7号楼")
+    opage.click("#intake-form button[type=submit]")
+    opage.wait_for_selector("#tracking-code")
+    entered = Case.objects.get(channel="hotline")
+    assert "".join(opage.locator("#tracking-code").inner_text().split()) == entered.tracking_code
+    assert operator.horizontal_overflow() <= 0
+    opage.screenshot(path=str(artifacts_dir / "intake-phone.png"), full_page=True)
+
     # elderly mode: one column, larger targets, still no sideways scrolling
     elder = open_session(PHONE)
     _sign_in(elder, _account(demo_site, "dispatcher_district"), "/cases/staff/")
@@ -210,6 +226,6 @@ def test_patrol_in_three_taps_and_the_case_map(staff_site, open_session, artifac
     assert elder.horizontal_overflow() <= 0
     elder.page.screenshot(path=str(artifacts_dir / "inbox-elderly-phone.png"), full_page=True)
 
-    for s in (session, desktop, elder):
+    for s in (session, desktop, operator, elder):
         assert not s.foreign_requests(), s.foreign_requests()
         assert not s.console_errors, s.console_errors

@@ -134,3 +134,19 @@ def test_index_follows_changes(cases, index):
     assert list(search_cases(Case.objects.all(), "manhole")) == []
     Case.objects.filter(pk=case.pk).delete()
     assert list(search_cases(Case.objects.all(), "排水管道")) == []
+
+
+def test_two_character_terms_at_the_very_end_and_single_characters(world, index):
+    at_end = submit(world, category=category("event", "0102"), description="门口堆着很多垃圾桶")
+    Case.objects.filter(pk=at_end.pk).update(search_text=normalise("门口堆着很多垃圾桶"))
+    assert [c.pk for c in search_cases(Case.objects.all(), "圾桶")] == [at_end.pk]
+    assert [c.pk for c in search_cases(Case.objects.all(), "桶")] == [at_end.pk]
+    assert list(search_cases(Case.objects.all(), "桶子")) == []
+    sql = str(search_cases(Case.objects.all(), "垃圾").query)
+    assert (search.FTS_TABLE in sql) == (index == "index" and connection.vendor == "sqlite")
+
+
+def test_too_common_a_pair_falls_back_to_like(cases, index, monkeypatch):
+    monkeypatch.setattr(search, "MAX_EXPANSION", 0)
+    assert found("井盖") == names(cases, "mixed")
+    assert found("井盖 幸福路") == names(cases, "mixed")

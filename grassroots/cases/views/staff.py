@@ -150,7 +150,10 @@ def _filters(params: Any, units: list[Any]) -> sel.InboxFilters:
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     now = timezone.now()
-    tab = sel.tab_for(user, request.GET.get("tab"))
+    counts = sel.tab_counts(user, now)
+    # without a choice, the first list with work in it
+    default = next((k for k, n in counts.items() if n), None)
+    tab = sel.tab_for(user, request.GET.get("tab") or default)
     units = list(sel.filter_units(user))
     filters = _filters(request.GET, units)
     if tab.kind == "returns":
@@ -162,7 +165,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         cases = sel.inbox_cases(user, tab=tab, filters=filters, now=now)
         page = Paginator(cases, sel.PAGE_SIZE).get_page(request.GET.get("page"))
         rows = [{"case": c, "state": sel.deadline_state(c, now)} for c in page.object_list]
-    counts = sel.tab_counts(user, now)
     params = request.GET.copy()
     params.pop("page", None)
     filter_keys = (
@@ -540,7 +542,10 @@ def intake(request: HttpRequest) -> HttpResponse:
             "error": error,
             "posted": request.POST if error else {},
             "code": code,
-            "code_spaced": " ".join(code) if code else "",
+            # read out in two groups of five, character by character
+            "code_groups": [" ".join(code[i : i + 5]) for i in range(0, len(code), 5)]
+            if code
+            else [],
             "photos_enabled": _photos_enabled(),
             **_picker_context(request),
         },

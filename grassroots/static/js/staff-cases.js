@@ -173,7 +173,7 @@
         map.setView([lat1, lon1], 16);
       }
       drawBoundaries(map, mapBox).then(function (layer) {
-        if (layer && !marker && isNaN(lat0)) {
+        if (layer && !marker) {
           var b = layer.getBounds();
           if (b.isValid()) map.fitBounds(b, { animate: false });
         }
@@ -201,10 +201,10 @@
       );
     }
 
-    if (locateButton && navigator.geolocation) {
+    if (locateButton && navigator.geolocation && root.dataset.locate === "1") {
       locateButton.hidden = false;
       locateButton.addEventListener("click", locate);
-      if (root.dataset.locate === "1" && !lonField.value) locate();
+      if (!lonField.value) locate();
     }
   }
 
