@@ -149,7 +149,6 @@ def _place(lon: float | None, lat: float | None, address: str) -> dict[str, Unit
     return {"area": grid, "grid": grid, "community": community, "street": street}
 
 
-@transaction.atomic
 def case_submit(
     *,
     category: Category,
@@ -166,7 +165,12 @@ def case_submit(
     now: datetime | None = None,
 ) -> Case:
     """Take in a report from any channel: validate, locate, record, register when the
-    channel is staff-verified. Routing happens at dispatch (``case_dispatch``)."""
+    channel is staff-verified. Routing happens at dispatch.
+
+    Everything that needs no lock (validation, location, encryption, deadline arithmetic)
+    is done before the transaction opens, so the write lock is held only for the inserts.
+    """
+    given_now = now
     now = now or timezone.now()
     if channel not in Channel.values:
         raise ValidationFailed(_("未知的受理渠道。"), field="channel")
@@ -176,55 +180,71 @@ def case_submit(
         raise ValidationFailed(_("该渠道只能由工作人员录入。"), field="channel")
     text = _clean_description(description)
     phone = _clean_phone(reporter_phone)
+    address = address.strip()
     if len(address) > 255:
         raise ValidationFailed(_("地址太长了（最多 255 个字）。"), field="address")
     place = _place(lon, lat, address)
     area = place["area"]
     assert area is not None
+    community = place["community"]
+    if community is not None and area.parent_id == community.pk:
+        area.parent = community  # spare owner_unit_for a query
     from .routing import owner_unit_for
 
     owner = owner_unit_for(area=area, entered_by_unit=getattr(entered_by, "unit", None))
-    case = Case.objects.create(
-        tracking_code=new_tracking_code(),
-        category=category,
-        channel=channel,
-        status=CaseStatus.SUBMITTED,
-        description=text,
-        address=address.strip(),
-        lon=lon,
-        lat=lat,
-        area=area,
-        grid=place["grid"],
-        community=place["community"],
-        street=place["street"],
-        owner_unit=owner,
-        reporter=reporter if getattr(reporter, "pk", None) else None,
-        reporter_name=reporter_name.strip()[:50],
-        reporter_phone_encrypted=encrypt(phone),
-        reporter_phone_index=blind_index(phone, purpose="phone"),
-        entered_by=entered_by if getattr(entered_by, "pk", None) else None,
-        urgency=category.urgency,
-        response_due=deadline(now, category.response_limit, category.response_unit),
-        extra=extra or {},
-    )
-    case.search_text = search_text_for(
-        tracking_code=case.tracking_code,
-        category_name=category.name,
-        address=case.address,
-        description=case.description,
-    )
-    Case.objects.filter(pk=case.pk).update(created_at=now, search_text=case.search_text)
+    tracking_code = new_tracking_code()
+    registered = channel in AUTO_REGISTERED
+    fields: dict[str, Any] = {
+        "tracking_code": tracking_code,
+        "category": category,
+        "channel": channel,
+        "status": CaseStatus.REGISTERED if registered else CaseStatus.SUBMITTED,
+        "description": text,
+        "address": address,
+        "lon": lon,
+        "lat": lat,
+        "area": area,
+        "grid": place["grid"],
+        "community": community,
+        "street": place["street"],
+        "owner_unit": owner,
+        "reporter": reporter if getattr(reporter, "pk", None) else None,
+        "reporter_name": reporter_name.strip()[:50],
+        "reporter_phone_encrypted": encrypt(phone),
+        "reporter_phone_index": blind_index(phone, purpose="phone"),
+        "entered_by": entered_by if getattr(entered_by, "pk", None) else None,
+        "urgency": category.urgency,
+        "response_due": deadline(now, category.response_limit, category.response_unit),
+        "extra": extra or {},
+        "search_text": search_text_for(
+            tracking_code=tracking_code,
+            category_name=category.name,
+            address=address,
+            description=text,
+        ),
+    }
     actor = Actor.of(entered_by) if entered_by is not None else REPORTER
-    _timeline(case, action="submit", actor=actor, at=now, data={"channel": channel})
-    if channel in AUTO_REGISTERED:
-        case.status = CaseStatus.REGISTERED
-        case.save(update_fields=["status", "updated_at"])
-        _timeline(case, action="register", actor=actor, from_status=CaseStatus.SUBMITTED, at=now)
-    _notify_reporters(
-        case,
-        _("您的诉求已受理，查询码 %(code)s。") % {"code": case.tracking_code},
-        kind="submitted",
-    )
+    with transaction.atomic():
+        case = Case.objects.create(**fields)
+        if given_now is not None:  # created_at is auto_now_add: history imports set it
+            Case.objects.filter(pk=case.pk).update(created_at=now)
+            case.created_at = now
+        case.status = CaseStatus.SUBMITTED
+        _timeline(case, action="submit", actor=actor, at=now, data={"channel": channel})
+        if registered:
+            case.status = CaseStatus.REGISTERED
+            _timeline(
+                case, action="register", actor=actor, from_status=CaseStatus.SUBMITTED, at=now
+            )
+        notify(
+            Message(
+                to_phone_encrypted=case.reporter_phone_encrypted,
+                to_user_id=case.reporter_id,
+                tracking_code=case.tracking_code,
+                text=_("您的诉求已受理，查询码 %(code)s。") % {"code": case.tracking_code},
+                kind="submitted",
+            )
+        )
     return case
 
 
