@@ -110,6 +110,24 @@ def test_seasons_and_hours(built: Built) -> None:
 
 
 @pytest.mark.django_db
+def test_weekly_rhythm_of_the_channels(built: Built) -> None:
+    from grassroots.cases.calendar import is_workday
+
+    per_day: dict[str, Counter[bool]] = {c: Counter() for c in Channel.values}
+    for channel, created in Case.objects.values_list("channel", "created_at"):
+        per_day[channel][is_workday(created.astimezone(TZ).date())] += 1
+    # a year has about 250 working days and 115 rest days
+    hotline = per_day[Channel.HOTLINE]
+    assert hotline[True] / 250 > 1.2 * hotline[False] / 115
+    assert per_day[Channel.WINDOW][False] == 0
+    patrol_hours = Counter(
+        c.astimezone(TZ).hour
+        for c in Case.objects.filter(channel=Channel.PATROL).values_list("created_at", flat=True)
+    )
+    assert set(patrol_hours) <= set(range(8, 18))
+
+
+@pytest.mark.django_db
 def test_night_market_grid_is_a_noise_hotspot(built: Built) -> None:
     history = built.result.history
     assert history is not None

@@ -11,11 +11,13 @@
 Volume: a real district of 100,000 residents sees about 0.3 reports per resident per
 year (≈30,000: 12345 hotline requests plus the grid workers' patrol reports; Beijing's
 12345 alone takes about one request per resident a year, a third of them dispatched to a
-district). Every report is played through the services (about ten service calls each,
-~20–40 ms of CPU per case on SQLite), so the default demo plays 0.1 per resident
-(≈10,000 a year for ``district``, a few minutes) and ``small`` 600 (for the tests);
-``annual=`` (``--history-cases``) asks for more. Deterministic from the seed and the end
-of the period (tracking codes aside, which come from ``secrets``).
+district). Every report is played through the services (about ten service calls and
+~45 queries each: 30–40 ms of CPU per case on SQLite on a small 2-core machine), so the
+default demo plays 0.06 per resident (≈6,000 a year for ``district``, a few minutes) and
+``small`` 600 (for the tests); ``annual=`` (``--history-cases``) asks for more, up to
+the realistic 30,000 (proportionally longer: about 20 minutes there). Deterministic
+from the seed and the end of the period (tracking codes aside: they come from
+``secrets``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from .setup import (
 
 HISTORY_ACTION = "demo.history"
 REALISTIC_PER_RESIDENT_YEAR = 0.30  # what a real district sees (see above)
-DEMO_PER_RESIDENT_YEAR = 0.10  # what the demo plays by default, to build in minutes
+DEMO_PER_RESIDENT_YEAR = 0.06  # what the demo plays by default, to build in minutes
 ANNUAL_CASES = {"small": 600}
 DEFAULT_ON = frozenset({"small", "district"})
 MEMORY_BACKEND = "grassroots.cases.notify.MemoryBackend"
@@ -84,7 +86,7 @@ class HistoryResult:
 
 
 def annual_volume(scale: str, population: int) -> int:
-    """Default reports per year: 600 for ``small``, 0.1 per resident otherwise."""
+    """Default reports per year: 600 for ``small``, 0.06 per resident otherwise."""
     if scale in ANNUAL_CASES:
         return ANNUAL_CASES[scale]
     return int(round(population * DEMO_PER_RESIDENT_YEAR, -2))

@@ -163,8 +163,6 @@ def _address(
     district: District,
     grid: int,
     profile: Profile,
-    lon: float,
-    lat: float,
     rng: np.random.Generator,
 ) -> str:
     community = district.grids[grid].community_name
@@ -253,7 +251,7 @@ def _make(
     grid: int,
     rng: np.random.Generator,
 ) -> Intake:
-    address = _address(district, grid, profile, lon, lat, rng)
+    address = _address(district, grid, profile, rng)
     template = profile.texts[int(rng.integers(0, len(profile.texts)))]
     named = channel != "patrol"
     return Intake(

@@ -24,12 +24,13 @@ from typing import Any
 from django.db import reset_queries, transaction
 from tqdm import tqdm
 
-from grassroots.cases import services
+from grassroots.cases import routing, services
 from grassroots.cases.choices import OPEN_STATUSES, Channel
 from grassroots.cases.models import Case, Category, SensorDevice
 from grassroots.cases.notify import MemoryBackend
 from grassroots.cases.sensors import reading_ingest
 from grassroots.core.errors import DomainError
+from grassroots.org.models import Department, Unit
 
 from .intake import TZ, Intake, Reading
 from .lifecycle import Fate, Step, draw_fate, next_step
@@ -85,6 +86,10 @@ class Player:
         self.stats = RunStats()
         self.progress = progress
         self.categories = {(c.kind, c.code): c for c in Category.objects.all()}
+        self.category_by_id = {c.id: c for c in self.categories.values()}
+        self.units = {u.id: u for u in Unit.objects.filter(id__in=[g.id for g in district.grids])}
+        # duty rules do not change while the history plays: route each (category, grid) once
+        self.routes: dict[tuple[int, int], tuple[Department | None, list[Department]]] = {}
         self.grid_of = district.grid_index()
         for intake in intakes:
             self.push(intake.at, INTAKE, intake)
@@ -221,6 +226,8 @@ class Player:
             track.last_department_id = case.department_id
         if step.redispatch:
             kwargs["department"] = self._other_department(track.last_department_id)
+        elif step.action == "dispatch":
+            kwargs["department"], kwargs["assisting"] = self._route(case)
         try:
             track.case = services.case_transition(
                 case=case,
@@ -237,6 +244,17 @@ class Player:
             return
         self.stats.steps[step.action] += 1
         self.schedule(track, step.at)
+
+    def _route(self, case: Case) -> tuple[Department | None, list[Department] | None]:
+        """``routing.route`` for the case's category and grid, remembered."""
+        key = (case.category_id, case.area_id)
+        if key not in self.routes:
+            area = self.units.get(case.area_id)
+            if area is None:
+                return None, None  # the service routes it
+            decision = routing.route(category=self.category_by_id[case.category_id], area=area)
+            self.routes[key] = (decision.department, decision.assisting)
+        return self.routes[key]
 
     def _other_department(self, previous: int | None) -> Any:
         departments = self.staff.departments

@@ -150,9 +150,17 @@ def ensure_staff(district: District, departments: dict[str, Department]) -> tupl
     )
     template = next((u.password for u in users if u.role != Role.RESIDENT), "!")
     by_name = {u.username: u for u in users}
-    grid_worker = {u.unit_id: u for u in users if u.role == Role.GRID_WORKER}
-    dispatchers = {u.unit_id: u for u in users if u.role == Role.DISPATCHER}
-    handlers = {u.department_id: u for u in users if u.role == Role.DEPT_HANDLER}
+    grid_worker: dict[int, User] = {
+        u.unit_id: u for u in users if u.role == Role.GRID_WORKER and u.unit_id is not None
+    }
+    dispatchers: dict[int, User] = {
+        u.unit_id: u for u in users if u.role == Role.DISPATCHER and u.unit_id is not None
+    }
+    handlers: dict[int, User] = {
+        u.department_id: u
+        for u in users
+        if u.role == Role.DEPT_HANDLER and u.department_id is not None
+    }
     new: list[User] = []
     names = random.Random(f"grassroots-demo-history-staff:{root.code}")
 

@@ -55,8 +55,8 @@ class Command(BaseCommand):
             "--history-cases",
             type=int,
             default=None,
-            help="reports a year (default: 600 for small, 0.1 per resident otherwise, about "
-            "10,000 for district; a real district sees about 0.3 per resident, 30,000, which "
+            help="reports a year (default: 600 for small, 0.06 per resident otherwise, about "
+            "6,000 for district; a real district sees about 0.3 per resident, 30,000, which "
             "takes proportionally longer to build)",
         )
 
