@@ -31,3 +31,14 @@ def _process_local_cache(settings):
             "LOCATION": "grassroots-tests",
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def _queue_runs_inline():
+    """Queue jobs run at once in the calling process (Huey's immediate mode, in memory)."""
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = previous

@@ -1,7 +1,8 @@
 """Notifications: one interface, pluggable backends.
 
-``notify(recipient, message)`` hands a message to the configured backend after the
-transaction commits. The default backend writes to the log and a JSON-lines file
+``notify(message)`` queues a delivery job (Huey) once the transaction commits, so no web
+request waits for a file, a gateway or a network; the job hands the message to the
+configured backend. The default backend writes to the log and a JSON-lines file
 (``var/notifications.jsonl``) so a demo shows what residents would receive; an SMS gateway
 is one class with a ``send`` method named in ``NOTIFICATION_BACKEND``.
 """
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -18,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from huey.contrib.djhuey import db_task
 
 from grassroots.core.crypto import decrypt
 
@@ -73,8 +78,32 @@ def backend() -> Backend:
     )
 
 
+_local = threading.local()
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Send nothing inside this block (bulk imports, generated demo history)."""
+    previous = getattr(_local, "suppressed", False)
+    _local.suppressed = True
+    try:
+        yield
+    finally:
+        _local.suppressed = previous
+
+
+@db_task(name="cases.deliver_notification", retries=3, retry_delay=60)
+def deliver(message: dict) -> None:
+    """Queue job: hand one message to the backend (retried if the gateway fails)."""
+    backend().send(Message(**message))
+
+
 def notify(message: Message) -> None:
-    """Send ``message`` once the surrounding transaction commits (never on rollback)."""
+    """Queue ``message`` for delivery once the surrounding transaction commits (never on
+    rollback)."""
     if not message.to_phone_encrypted and message.to_user_id is None:
         return
-    transaction.on_commit(lambda: backend().send(message))
+    if getattr(_local, "suppressed", False):
+        return
+    payload = asdict(message)
+    transaction.on_commit(lambda: deliver(payload))
