@@ -42,6 +42,13 @@ FTS_MATCH_SQL = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
 FTS_VOCAB_SQL = (
     "SELECT term FROM cases_case_fts_vocab WHERE term >= %s AND term < %s AND length(term) = 3"
 )
+FTS_OBJECTS = (
+    FTS_TABLE,
+    FTS_VOCAB,
+    "cases_case_fts_ai",
+    "cases_case_fts_ad",
+    "cases_case_fts_au",
+)
 # A two-character term that begins more trigrams than this is checked with LIKE instead.
 MAX_EXPANSION = 2000
 # FTS5's trigram tokenizer indexes every run of three characters; shorter terms cannot
@@ -123,9 +130,11 @@ def sqlite_has_trigram() -> bool:
 
 
 def fts_available(using: str = "default") -> bool:
-    """Whether the SQLite FTS5 trigram table and its vocabulary exist on this connection
-    (asked once per connection and remembered on it; :func:`forget_fts` after creating or
-    dropping them)."""
+    """Whether the SQLite FTS5 trigram table, its vocabulary and the three triggers that
+    keep it in step exist on this connection (asked once per connection and remembered on
+    it; :func:`forget_fts` after creating or dropping them). A migration that rebuilds
+    ``cases_case`` on SQLite drops its triggers: the search then falls back to ``LIKE``
+    (right, only slower) until the index is installed again."""
     connection = connections[using]
     if connection.vendor != "sqlite" or not sqlite_has_trigram():
         return False
@@ -133,10 +142,10 @@ def fts_available(using: str = "default") -> bool:
     if cached is None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (%s, %s)",
-                [FTS_TABLE, FTS_VOCAB],
+                "SELECT count(*) FROM sqlite_master WHERE name IN (%s, %s, %s, %s, %s)",
+                list(FTS_OBJECTS),
             )
-            cached = cursor.fetchone()[0] == 2
+            cached = cursor.fetchone()[0] == len(FTS_OBJECTS)
         connection._grassroots_fts = cached  # type: ignore[attr-defined]
     return bool(cached)
 

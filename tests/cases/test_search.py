@@ -21,7 +21,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(params=["plain", "index"])
 def index(request):
-    """Run each test without the search index and with the vendor's index installed."""
+    """Run each test without the search index and with the vendor's index installed
+    (either way inside the test's transaction, which takes it back)."""
+    search.forget_fts()
+    if request.param == "plain":
+        search.drop_index()  # in case a migration installed it
     if request.param == "index":
         if connection.vendor == "sqlite" and not search.sqlite_has_trigram():
             pytest.skip("SQLite without the trigram tokenizer")
@@ -125,6 +129,17 @@ def test_the_index_is_used_when_there(cases, index):
         assert search.FTS_TABLE in sql
     else:
         assert search.FTS_TABLE not in sql
+
+
+def test_without_its_triggers_the_index_is_not_trusted(cases, index):
+    if index != "index" or connection.vendor != "sqlite":
+        pytest.skip("the SQLite index")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER cases_case_fts_au")
+    search.forget_fts()
+    assert not search.fts_available()
+    assert search.FTS_TABLE not in str(search_cases(Case.objects.all(), "下水道").query)
+    assert found("下水道堵塞") == names(cases, "simplified")
 
 
 def test_index_follows_changes(cases, index):

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -156,15 +156,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     tab = sel.tab_for(user, request.GET.get("tab") or default)
     units = list(sel.filter_units(user))
     filters = _filters(request.GET, units)
+    page: Page[Any]
+    rows: list[dict[str, Any]] = []
     if tab.kind == "returns":
         page = Paginator(sel.department_returns(user), sel.PAGE_SIZE).get_page(
             request.GET.get("page")
         )
-        rows: list[dict[str, Any]] = []
     else:
         cases = sel.inbox_cases(user, tab=tab, filters=filters, now=now)
-        page = Paginator(cases, sel.PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = [{"case": c, "state": sel.deadline_state(c, now)} for c in page.object_list]
+        case_page = Paginator(cases, sel.PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [{"case": c, "state": sel.deadline_state(c, now)} for c in case_page.object_list]
+        page = case_page
     params = request.GET.copy()
     params.pop("page", None)
     filter_keys = (
