@@ -42,3 +42,13 @@ def _queue_runs_inline():
     HUEY.immediate = True
     yield
     HUEY.immediate = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_category_cache():
+    """Categories are cached per process for a minute; each test starts from the database."""
+    from grassroots.cases.selectors.categories import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()

@@ -28,6 +28,7 @@ from grassroots.core.errors import PermissionDeniedError, ValidationFailed
 from . import sensors, services
 from .choices import Channel
 from .models import Category, SensorDevice
+from .selectors.categories import category_by_code
 
 security_log = logging.getLogger("grassroots.security")
 
@@ -87,13 +88,7 @@ class ReportThrottle(BaseThrottle):
 
 def _category(value: str) -> Category:
     kind, sep, code = value.partition(":")
-    category = None
-    if sep and kind and code:
-        category = (
-            Category.objects.filter(kind=kind.strip(), code=code.strip())
-            .order_by("-is_active", "edition")
-            .first()
-        )
+    category = category_by_code(kind=kind, code=code) if sep and kind and code else None
     if category is None:
         raise ValidationFailed(
             _("未知的类别，请用“类型:编码”，例如 event:0404。"), field="category"

@@ -141,12 +141,14 @@ def _place(lon: float | None, lat: float | None, address: str) -> dict[str, Unit
             raise ValidationFailed(_("请在地图上选择位置，或填写地址。"), field="location")
         root = _root_unit()
         return {"area": root, "grid": None, "community": None, "street": None}
-    located = locate_point(lon, lat)
-    units = {u.id: u for u in Unit.objects.filter(id__in=[c[0] for c in located.chain])}
-    grid = units[located.grid_id]
-    community = units.get(located.unit_id(UnitLevel.COMMUNITY) or 0)
-    street = units.get(located.unit_id(UnitLevel.STREET) or 0)
-    return {"area": grid, "grid": grid, "community": community, "street": street}
+    units = locate_point(lon, lat).units()
+    grid = units[UnitLevel.GRID]
+    return {
+        "area": grid,
+        "grid": grid,
+        "community": units.get(UnitLevel.COMMUNITY),
+        "street": units.get(UnitLevel.STREET),
+    }
 
 
 def case_submit(

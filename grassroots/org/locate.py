@@ -42,6 +42,23 @@ class Located:
                 return unit_id
         return None
 
+    def units(self) -> dict[str, Unit]:
+        """The chain as ``Unit`` instances by level, without a query: id, level, code, name
+        and parent are filled in; any other field loads on first access (deferred)."""
+        result: dict[str, Unit] = {}
+        for i, (unit_id, level, code, name) in enumerate(self.chain):
+            known = {
+                "id": unit_id,
+                "level": level,
+                "code": code,
+                "name": name,
+                "parent_id": self.chain[i + 1][0] if i + 1 < len(self.chain) else None,
+            }
+            # from_db wants the values in the model's field order
+            names = [f.attname for f in Unit._meta.concrete_fields if f.attname in known]
+            result[level] = Unit.from_db("default", names, [known[n] for n in names])
+        return result
+
     def as_dict(self) -> dict[str, dict[str, object]]:
         return {
             level: {"id": unit_id, "code": code, "name": name}

@@ -52,3 +52,17 @@ def test_batch_lookup(django_capture_on_commit_callbacks):
         *_rest, west, east = _two_grids()
     ids = locate_many(np.array([116.005, 116.015, 120.0]), np.array([39.005, 39.005, 39.0]))
     assert ids.tolist() == [west.id, east.id, -1]
+
+
+def test_located_units_need_no_query_and_load_the_rest_lazily(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _district, street, community, west, _east = _two_grids()
+    located = locate_point(116.005, 39.005)
+    with django_assert_num_queries(0):
+        units = located.units()
+        assert units["grid"].pk == west.pk and units["grid"].parent_id == community.pk
+        assert units["street"].code == street.code
+    with django_assert_num_queries(1):
+        assert units["grid"].path == west.path
