@@ -181,7 +181,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- cache (rate limits) ------------------------------------------------------------------
-# Rate limits count in the cache: with several processes or machines it must be shared.
+# Rate limits count in the cache. Several processes or machines must share it: Redis. The
+# embedded default is per process, exact for the single web process bin/demo runs.
 if env("REDIS_URL"):
     CACHES = {
         "default": {
@@ -192,8 +193,9 @@ if env("REDIS_URL"):
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "grassroots",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 
