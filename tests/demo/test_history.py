@@ -253,3 +253,14 @@ def test_same_seed_same_history(built: Built) -> None:
     first = play()
     assert len(first) > 10
     assert play() == first
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "args", [["--history-days", "0"], ["--history-days", "400"], ["--history-cases", "0"]]
+)
+def test_command_refuses_bad_history_options(args: list[str]) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("demo_build", "--scale", "small", "--no-progress", *args)
