@@ -2,15 +2,15 @@
 
 from django.urls import path
 
-from .views import staff
+from .views import staff_case, staff_entry, staff_inbox
 
 urlpatterns = [
-    path("", staff.inbox, name="inbox"),
-    path("<int:pk>/", staff.case_detail, name="staff-case"),
-    path("<int:pk>/act/<slug:action>/", staff.case_act, name="staff-act"),
-    path("bulk-dispatch/", staff.bulk_dispatch, name="staff-bulk-dispatch"),
-    path("patrol/", staff.patrol, name="patrol"),
-    path("intake/", staff.intake, name="intake"),
-    path("map/", staff.case_map, name="staff-map"),
-    path("map.json", staff.case_map_data, name="staff-map-data"),
+    path("", staff_inbox.inbox, name="inbox"),
+    path("<int:pk>/", staff_case.case_detail, name="staff-case"),
+    path("<int:pk>/act/<slug:action>/", staff_case.case_act, name="staff-act"),
+    path("bulk-dispatch/", staff_inbox.bulk_dispatch, name="staff-bulk-dispatch"),
+    path("patrol/", staff_entry.patrol, name="patrol"),
+    path("intake/", staff_entry.intake, name="intake"),
+    path("map/", staff_inbox.case_map, name="staff-map"),
+    path("map.json", staff_inbox.case_map_data, name="staff-map-data"),
 ]

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from grassroots.org.choices import Role
+
 from .health import check_database, check_queue
 from .middleware import ELDERLY_COOKIE
 
@@ -32,6 +34,7 @@ class Tile:
     """One big button on the home page.
 
     ``audience``: "all", "anonymous" (only when signed out) or "staff" (signed-in staff).
+    ``roles``: role values (``org.choices.Role``) it is further limited to; empty means any.
     ``icon`` names a symbol in templates/core/_icons.html.
     """
 
@@ -40,6 +43,7 @@ class Tile:
     text: str | Promise
     icon: str = "grid"
     audience: str = "all"
+    roles: tuple[str, ...] = ()
 
 
 # The home page's tiles, in order. Adding a task is one line; a tile whose URL does not
@@ -49,6 +53,14 @@ HOME_TILES: list[Tile] = [
     Tile("cases:track", _("查询办理进度"), _("凭查询码查看进展、评价结果"), "search"),
     Tile("org:map", _("查看网格地图"), _("各网格的范围和人口，点地图查所在网格"), "map"),
     Tile("cases:inbox", _("我的工作台"), _("待办案件、超期提醒和督办事项"), "service", "staff"),
+    Tile(
+        "cases:patrol",
+        _("巡查上报"),
+        _("三步上报巡查发现的问题"),
+        "map",
+        "staff",
+        roles=(Role.GRID_WORKER,),
+    ),
     Tile("login", _("工作人员登录"), _("网格员、调度员、部门人员登录"), "user", "anonymous"),
 ]
 
@@ -58,9 +70,10 @@ def _visible_tiles(request: HttpRequest) -> list[dict[str, object]]:
     signed_in = bool(user.is_authenticated)
     staff = signed_in and bool(getattr(user, "is_staff_member", False))
     allowed = {"all"} | ({"staff"} if staff else set()) | (set() if signed_in else {"anonymous"})
-    tiles = []
+    role = str(getattr(user, "role", "")) if signed_in else ""
+    tiles: list[dict[str, object]] = []
     for tile in HOME_TILES:
-        if tile.audience not in allowed:
+        if tile.audience not in allowed or (tile.roles and role not in tile.roles):
             continue
         try:
             url = reverse(tile.url_name)
