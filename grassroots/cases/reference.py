@@ -86,3 +86,23 @@ def load_categories(category_model: Any, *, update: bool = False) -> tuple[int, 
             obj.save()
             updated += 1
     return created, updated
+
+
+def ensure_reference_data(*, using: str = "default") -> None:
+    """Load the taxonomy and seed the calendar when their tables are empty (idempotent)."""
+    from django.db import connections
+    from django.db.utils import DatabaseError
+
+    from .models import CalendarDay, Category
+
+    try:
+        if "cases_category" not in connections[using].introspection.table_names():
+            return
+        if not Category.objects.using(using).exists():
+            load_categories(Category)
+        if not CalendarDay.objects.using(using).exists():
+            from .calendar import calendar_seed
+
+            calendar_seed(years=[2025, 2026, 2027])
+    except DatabaseError:  # a half-migrated database: the data migration will load them
+        return
