@@ -92,6 +92,10 @@ def suppressed() -> Iterator[None]:
         _local.suppressed = previous
 
 
+def is_suppressed() -> bool:
+    return bool(getattr(_local, "suppressed", False))
+
+
 @db_task(name="cases.deliver_notification", retries=3, retry_delay=60)
 def deliver(message: dict) -> None:
     """Queue job: hand one message to the backend (retried if the gateway fails)."""

@@ -28,6 +28,7 @@ from .calendar import deadline
 from .choices import OPEN_STATUSES, AssignmentRole, CaseStatus, Channel, Rating
 from .models import Case, CaseAssignment, Category, TimelineEntry
 from .notify import Message, notify
+from .notify import is_suppressed as notifications_suppressed
 from .search import search_text_for
 
 MAX_DESCRIPTION = 2000
@@ -91,13 +92,20 @@ def _timeline(
 
 def _notify_reporters(case: Case, text: str, *, kind: str) -> None:
     """Tell the reporter of ``case`` and of every case merged into it."""
-    targets = [case, *Case.objects.filter(merged_into=case)]
-    for target in targets:
+    if notifications_suppressed():
+        return
+    merged = (
+        Case.objects.filter(merged_into=case)
+        .order_by()
+        .values_list("reporter_phone_encrypted", "reporter_id", "tracking_code")
+    )
+    targets = [(case.reporter_phone_encrypted, case.reporter_id, case.tracking_code), *merged]
+    for phone, user_id, code in targets:
         notify(
             Message(
-                to_phone_encrypted=target.reporter_phone_encrypted,
-                to_user_id=target.reporter_id,
-                tracking_code=target.tracking_code,
+                to_phone_encrypted=phone,
+                to_user_id=user_id,
+                tracking_code=code,
                 text=text,
                 kind=kind,
             )
@@ -411,7 +419,7 @@ def _close_merged(case: Case, *, actor: Actor, now: datetime) -> None:
 
 
 @transaction.atomic
-def case_supervise(*, case: Case, actor: Actor, note: str) -> Case:
+def case_supervise(*, case: Case, actor: Actor, note: str, now: datetime | None = None) -> Case:
     """督办: a higher level presses the owner of an open case; no status change."""
     if case.status not in OPEN_STATUSES:
         from grassroots.core.errors import Conflict
@@ -426,7 +434,14 @@ def case_supervise(*, case: Case, actor: Actor, note: str) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
     case.supervised = True
     case.save(update_fields=["supervised", "updated_at"])
-    _timeline(case, action="supervise", actor=actor, internal_note=note.strip(), is_public=False)
+    _timeline(
+        case,
+        action="supervise",
+        actor=actor,
+        internal_note=note.strip(),
+        is_public=False,
+        at=now,
+    )
     return case
 
 

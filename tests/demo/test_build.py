@@ -129,10 +129,10 @@ def test_built_grids_resolve_points(tmp_path, django_capture_on_commit_callbacks
 
 def test_command_prints_the_accounts(settings, tmp_path, capsys):
     settings.VAR_DIR = tmp_path
-    call_command("demo_build", "--scale", "small", "--seed", "11", "--no-progress")
+    call_command("demo_build", "--scale", "small", "--seed", "11", "--no-progress", "--no-history")
     out = capsys.readouterr().out
     assert "built demo (scale small, seed 11)" in out
     assert "gridworker" in out and "handler_drainage" in out
     assert (tmp_path / "demo-credentials.json").exists()
-    call_command("demo_build", "--scale", "small", "--seed", "11", "--if-missing")
+    call_command("demo_build", "--scale", "small", "--seed", "11", "--if-missing", "--no-history")
     assert "already built" in capsys.readouterr().out

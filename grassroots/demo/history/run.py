@@ -27,7 +27,6 @@ from tqdm import tqdm
 from grassroots.cases import routing, services
 from grassroots.cases.choices import OPEN_STATUSES, Channel
 from grassroots.cases.models import Case, Category, SensorDevice
-from grassroots.cases.notify import MemoryBackend
 from grassroots.cases.sensors import reading_ingest
 from grassroots.core.errors import DomainError
 from grassroots.org.models import Department, Unit
@@ -128,7 +127,6 @@ class Player:
                             self.read(*payload)
                         else:
                             self.stats.escalated += services.overdue_escalate(now=at)
-                MemoryBackend.outbox.clear()
                 reset_queries()
         return self.stats
 
