@@ -206,7 +206,8 @@ def reading_ingest(
     # Lock the device: concurrent readings of one device take turns, so an excursion
     # opens exactly one case.
     device = (
-        SensorDevice.objects.select_for_update()
+        # of=("self",): PostgreSQL cannot lock the nullable side of the open_case join
+        SensorDevice.objects.select_for_update(of=("self",))
         .select_related("category", "open_case")
         .get(pk=device.pk)
     )
