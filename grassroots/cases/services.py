@@ -479,3 +479,33 @@ def overdue_escalate(*, now: datetime | None = None) -> int:
             )
             count += 1
     return count
+
+
+# Roles whose work needs the reporter's full number (to call back), always with a reason.
+CONTACT_ROLES = frozenset({Role.DEPT_HANDLER, Role.DISPATCHER, Role.OPERATOR, Role.GRID_WORKER})
+
+
+def case_reporter_phone_reveal(*, case_id: int, user: Any, reason: str) -> str:
+    """The reporter's full phone number, for staff who must call back: only roles that
+    need it, only on a case they may change, only with a stated reason, and every reveal
+    is audited in the same transaction."""
+    from grassroots.audit.services import audit_record
+    from grassroots.core.crypto import decrypt
+    from grassroots.core.errors import PermissionDeniedError
+
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        case = case_get_for_update(case_id=case_id, user=user)
+        if getattr(user, "role", None) not in CONTACT_ROLES:
+            raise PermissionDeniedError(_("您的角色不能查看完整号码。"))
+        if len(reason) < 2:
+            raise ValidationFailed(_("请说明查看完整号码的原因。"), field="reason")
+        audit_record(
+            actor=user,
+            action="cases.reporter_phone_reveal",
+            target_type="cases.case",
+            target_id=case.pk,
+            reason=reason[:255],
+            detail={"tracking_code": case.tracking_code},
+        )
+        return decrypt(case.reporter_phone_encrypted)

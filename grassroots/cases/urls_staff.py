@@ -7,6 +7,7 @@ from .views import staff_case, staff_entry, staff_inbox
 urlpatterns = [
     path("", staff_inbox.inbox, name="inbox"),
     path("<int:pk>/", staff_case.case_detail, name="staff-case"),
+    path("<int:pk>/contact/", staff_case.reveal_phone, name="staff-reveal-phone"),
     path("<int:pk>/act/<slug:action>/", staff_case.case_act, name="staff-act"),
     path("bulk-dispatch/", staff_inbox.bulk_dispatch, name="staff-bulk-dispatch"),
     path("patrol/", staff_entry.patrol, name="patrol"),

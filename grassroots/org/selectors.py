@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from grassroots.core.errors import NotFound
 from grassroots.core.geo import geometry_to_display
@@ -18,7 +19,7 @@ from .models import Unit, UnitBoundary, User
 def unit_get(*, code: str) -> Unit:
     unit = Unit.objects.select_related("parent").filter(code=code).first()
     if unit is None:
-        raise NotFound("unit not found")
+        raise NotFound(_("找不到该单元。"))
     return unit
 
 

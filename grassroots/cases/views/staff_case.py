@@ -68,6 +68,7 @@ def _render_detail(
     error: DomainError | None = None,
     error_action: str = "",
     status: int = 200,
+    revealed_phone: str = "",
 ) -> HttpResponse:
     now = timezone.now()
     detail = sel.case_detail(case, now=now)
@@ -94,6 +95,12 @@ def _render_detail(
             ),
             "error": error,
             "error_action": error_action,
+            "revealed_phone": revealed_phone,
+            "can_reveal": (
+                changeable
+                and role_of(request) in services.CONTACT_ROLES
+                and bool(case.reporter_phone_encrypted)
+            ),
             "posted": request.POST if error else {},
         },
         status=status,
@@ -197,3 +204,24 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         _("“%(step)s”已完成，案件状态：%(status)s。")
         % {"step": workflow.label(action), "status": case.get_status_display()},
     )
+
+
+@staff_required
+@require_POST
+def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the reporter's full number once, after an audited reason (never cached)."""
+    try:
+        phone = services.case_reporter_phone_reveal(
+            case_id=pk, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        case = sel.access_case(request.user, pk)
+        return _render_detail(
+            request, case, error=exc, error_action="reveal", status=exc.status_code
+        )
+    case = sel.access_case(request.user, pk)
+    response = _render_detail(request, case, revealed_phone=phone)
+    response["Cache-Control"] = "no-store"
+    return response
