@@ -60,6 +60,15 @@ def step(case, action, user=None, **kwargs):
     return case_transition(case=case, action=action, actor=actor, **kwargs)
 
 
+def to_closed(world, case, *, result: str):
+    """Dispatch → accept → handle → verify → close, by the right people."""
+    case = step(case, "dispatch", world.dispatcher)
+    case = step(case, "accept", world.handler)
+    case = step(case, "handle", world.handler, note=result)
+    case = step(case, "verify", world.grid_worker)
+    return step(case, "close", world.dispatcher)
+
+
 def test_resident_report_is_located_owned_and_recorded(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         case = submit(world)
@@ -206,25 +215,11 @@ def test_suspension_pauses_the_clock(world):
 
 def test_dissatisfied_rating_reopens_once(world):
     case = step(submit(world), "register", world.dispatcher)
-    for action, user, kw in [
-        ("dispatch", world.dispatcher, {}),
-        ("accept", world.handler, {}),
-        ("handle", world.handler, {"note": "已处理"}),
-        ("verify", world.grid_worker, {}),
-        ("close", world.dispatcher, {}),
-    ]:
-        case = step(case, action, user, **kw)
+    case = to_closed(world, case, result="已处理")
     case = step(case, "rate", rating="dissatisfied", note="还是堵")
     case = step(case, "reopen", reason="问题没有解决")
     assert case.status == CaseStatus.REOPENED and case.reopen_count == 1
-    for action, user, kw in [
-        ("dispatch", world.dispatcher, {}),
-        ("accept", world.handler, {}),
-        ("handle", world.handler, {"note": "更换管道"}),
-        ("verify", world.grid_worker, {}),
-        ("close", world.dispatcher, {}),
-    ]:
-        case = step(case, action, user, **kw)
+    case = to_closed(world, case, result="更换管道")
     case = step(case, "rate", rating="dissatisfied")
     with pytest.raises(ValidationFailed):
         step(case, "reopen", reason="还是不行")
@@ -232,14 +227,7 @@ def test_dissatisfied_rating_reopens_once(world):
 
 def test_rating_must_be_one_of_three(world):
     case = step(submit(world), "register", world.dispatcher)
-    for action, user, kw in [
-        ("dispatch", world.dispatcher, {}),
-        ("accept", world.handler, {}),
-        ("handle", world.handler, {"note": "已处理"}),
-        ("verify", world.grid_worker, {}),
-        ("close", world.dispatcher, {}),
-    ]:
-        case = step(case, action, user, **kw)
+    case = to_closed(world, case, result="已处理")
     with pytest.raises(ValidationFailed):
         step(case, "rate", rating="meh")
 
