@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "huey.contrib.djhuey",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "grassroots.org",
     "grassroots.audit",
     "grassroots.cases",
+    "grassroots.open311",
     "grassroots.demo",
 ]
 
