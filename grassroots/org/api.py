@@ -20,7 +20,7 @@ from .models import Department, Unit
 
 
 class UnitOut(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", default=None)
+    parent_code = serializers.CharField(source="parent.code", default=None, allow_null=True)
 
     class Meta:
         model = Unit
