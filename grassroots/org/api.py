@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grassroots.core.errors import ValidationFailed
-from grassroots.core.geo import from_display
+from grassroots.core.geo import display_crs, from_display, to_display
 
 from . import selectors
 from .choices import UnitLevel
@@ -141,7 +141,16 @@ class LocateApi(APIView):
         data = _parse(LocateIn, request.query_params)
         lon, lat = from_display(data["lon"], data["lat"], crs=data["crs"])
         located = locate_point(lon, lat)
-        return Response({"lon": lon, "lat": lat, "units": located.as_dict()})
+        shown_lon, shown_lat = to_display(lon, lat)
+        return Response(
+            {
+                "lon": lon,
+                "lat": lat,
+                # where to draw the point on this site's base map (MAP_CRS)
+                "display": {"lon": shown_lon, "lat": shown_lat, "crs": display_crs()},
+                "units": located.as_dict(),
+            }
+        )
 
 
 class DepartmentListApi(APIView):

@@ -106,3 +106,13 @@ def test_openapi_schema_is_served_locally(client):
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
     assert b"https://" not in docs.content
+
+
+def test_locate_says_where_to_draw_the_point(client, tree, settings):
+    settings.MAP_CRS = "gcj02"
+    body = client.get("/api/v1/org/locate/", {"lon": 116.05, "lat": 39.05}).json()
+    assert body["display"]["crs"] == "gcj02"
+    assert body["display"]["lon"] != pytest.approx(116.05, abs=1e-4)
+    settings.MAP_CRS = "wgs84"
+    body = client.get("/api/v1/org/locate/", {"lon": 116.05, "lat": 39.05}).json()
+    assert body["display"] == {"lon": 116.05, "lat": 39.05, "crs": "wgs84"}

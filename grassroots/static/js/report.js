@@ -39,40 +39,6 @@
     return node;
   }
 
-  /* WGS84 -> GCJ-02 (the published algorithm; identity outside China), for a position
-   * from the browser shown on a GCJ-02 base map. The server converts back exactly. */
-  var PI = Math.PI;
-  function outOfChina(lng, lat) {
-    return lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271;
-  }
-  function tLat(x, y) {
-    var r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
-    r += ((20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2) / 3;
-    r += ((20 * Math.sin(y * PI) + 40 * Math.sin((y / 3) * PI)) * 2) / 3;
-    r += ((160 * Math.sin((y / 12) * PI) + 320 * Math.sin((y * PI) / 30)) * 2) / 3;
-    return r;
-  }
-  function tLng(x, y) {
-    var r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
-    r += ((20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2) / 3;
-    r += ((20 * Math.sin(x * PI) + 40 * Math.sin((x / 3) * PI)) * 2) / 3;
-    r += ((150 * Math.sin((x / 12) * PI) + 300 * Math.sin((x / 30) * PI)) * 2) / 3;
-    return r;
-  }
-  function wgs84ToGcj02(lng, lat) {
-    if (outOfChina(lng, lat)) return [lng, lat];
-    var a = 6378245.0;
-    var ee = 0.00669342162296594323;
-    var dlat = tLat(lng - 105.0, lat - 35.0);
-    var dlng = tLng(lng - 105.0, lat - 35.0);
-    var radlat = (lat / 180.0) * PI;
-    var magic = Math.sin(radlat);
-    magic = 1 - ee * magic * magic;
-    var sqrtmagic = Math.sqrt(magic);
-    dlat = (dlat * 180.0) / (((a * (1 - ee)) / (magic * sqrtmagic)) * PI);
-    dlng = (dlng * 180.0) / ((a / sqrtmagic) * Math.cos(radlat) * PI);
-    return [lng + dlng, lat + dlat];
-  }
 
   /* ------------------------------------------------------------ field messages -- */
   function setFieldError(field, message) {
@@ -280,12 +246,24 @@
           function (pos) {
             var lng = pos.coords.longitude;
             var lat = pos.coords.latitude;
-            if (crs === "gcj02") {
-              var p = wgs84ToGcj02(lng, lat);
-              lng = p[0];
-              lat = p[1];
+            if (crs === "wgs84") {
+              setPoint(L.latLng(lat, lng), { pan: true });
+              return;
             }
-            setPoint(L.latLng(lat, lng), { pan: true });
+            // The device gives WGS84; the server (the one place that converts) says where
+            // that point is drawn on this base map.
+            var params = new URLSearchParams({ lon: lng.toFixed(7), lat: lat.toFixed(7) });
+            fetch(container.dataset.locateUrl + "?" + params.toString(), {
+              headers: { Accept: "application/json" },
+              credentials: "same-origin",
+            })
+              .then(function (r) { return r.json(); })
+              .then(function (body) {
+                var shown = body && body.display;
+                if (shown) setPoint(L.latLng(shown.lat, shown.lon), { pan: true });
+                else showResult(body && body.message ? body.message : strings.geo_denied, true);
+              })
+              .catch(function () { showResult(strings.geo_denied, true); });
           },
           function () { showResult(strings.geo_denied, true); },
           { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
