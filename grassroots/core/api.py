@@ -7,6 +7,7 @@ from typing import Any
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import status
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -27,3 +28,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "message": str(response.data["detail"]),
         }
     return response
+
+
+class CursorPage(CursorPagination):
+    """Cursor pagination for lists that grow while they are read (newest first, stable
+    under inserts; no page numbers, no COUNT). ``?page_size=`` up to 100."""
+
+    page_size = 25
+    max_page_size = 100
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "-id")
