@@ -38,21 +38,10 @@ from .selectors import staff as sel
 from .selectors.categories import category_by_code
 
 SUPERVISORS = {"dispatcher", "leader"}
-# Every step a staff user can take through the API (``rate``, ``reopen`` and ``withdraw``
-# belong to the reporter) plus 督办.
-STAFF_ACTIONS = (
-    "register",
-    "reject",
-    "merge",
-    "dispatch",
-    "accept",
-    "return",
-    "suspend",
-    "resume",
-    "handle",
-    "verify",
-    "send_back",
-    "close",
+# Every step some staff role may take (the state machine says which; ``rate`` and
+# ``withdraw`` belong to the reporter alone), plus 督办.
+STAFF_ACTIONS: tuple[str, ...] = (
+    *(a for a, t in workflow.TRANSITIONS.items() if t.roles - {workflow.REPORTER, workflow.SYSTEM}),
     "supervise",
 )
 

@@ -197,6 +197,21 @@ def test_detail_out_of_scope_is_404_never_the_record(world):
     assert client_for(world.leader).get(detail_url(case)).status_code == 200
 
 
+def test_detail_query_count_does_not_grow_with_the_timeline(world):
+    case = dispatched(world)
+    client = client_for(world.dispatcher)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(detail_url(case)).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    step(case, "suspend", world.handler, reason="等待")
+    step(case, "resume", world.handler)
+    assert count() == before
+
+
 def test_leader_is_offered_only_supervise(world):
     case = submit(world)
     body = client_for(world.leader).get(detail_url(case)).json()
@@ -371,3 +386,20 @@ def test_schema_documents_the_endpoints(world):
         assert p in paths
     params = {p["name"] for p in paths["/api/v1/cases/{id}/accept/"]["post"]["parameters"]}
     assert "Idempotency-Key" in params
+
+
+def test_a_dispatcher_reopens_a_rated_case_and_reporter_steps_are_not_routed(world):
+    from grassroots.cases.services import REPORTER, case_transition
+
+    case = dispatched(world)
+    case = step(case, "accept", world.handler)
+    case = step(case, "handle", world.handler, note="已疏通")
+    case = step(case, "verify", world.grid_worker)
+    case = step(case, "close", world.dispatcher)
+    case = case_transition(case=case, action="rate", actor=REPORTER, rating="dissatisfied")
+    for action in ("rate", "withdraw"):
+        assert post(world.dispatcher, case, action).status_code == 404
+    assert post(world.dispatcher, case, "reopen").status_code == 400
+    response = post(world.dispatcher, case, "reopen", reason="群众不满意，重新处理")
+    assert response.status_code == 200
+    assert response.json()["status"] == "reopened"
