@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 
+from grassroots.open311.services import demo_key_ensure
+
 from .generator.build import BuildResult, DemoRefused, build_demo, current_marker
 from .generator.credentials import credentials_table, write_credentials
 from .generator.scales import DEFAULT_SEED, SCALES
@@ -91,10 +93,14 @@ def demo_build(
             seconds=result.seconds + outcome.seconds,
             history=outcome,
         )
+    document = dict(result.credentials)
+    # The demo's Open311 app: a key derived from the seed, stored only hashed. A demo left
+    # as it was keeps the key its file already names (``PRESERVED_KEYS``).
+    demo_key = demo_key_ensure(seed=seed)
+    if result.status != "present" or not document.get("open311_api_key"):
+        document["open311_api_key"] = demo_key
     sensors = sensor_credentials(seed=seed, district_code=district_code)
     if sensors:
-        document = dict(result.credentials)
         document["sensors"] = sensors
-        path = write_credentials(document, credentials_file or result.credentials_file)
-        result = replace(result, credentials=document, credentials_file=path)
-    return result
+    path = write_credentials(document, credentials_file or result.credentials_file)
+    return replace(result, credentials=document, credentials_file=path)

@@ -29,6 +29,7 @@ from .models import ApiKey, ApiKeyUse
 KEY_PREFIX = "o311_"
 PREFIX_LENGTH = 10
 MAX_DESCRIPTION = 4000
+DEMO_APP = "Demo Open311 client"
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 
 
@@ -122,8 +123,14 @@ def demo_key_for(*, seed: int) -> str:
 def demo_key_ensure(*, seed: int) -> str:
     """Create the demo app's key when missing (idempotent); returns the plain key."""
     key = demo_key_for(seed=seed)
-    if not ApiKey.objects.filter(key_index=_index(key)).exists():
-        api_key_issue(app_name="Demo Open311 client", rate_limit_per_hour=1000, key=key)
+    with transaction.atomic():
+        # A demo rebuilt with another seed: the old seed's key stops working.
+        for old in ApiKey.objects.filter(app_name=DEMO_APP, is_active=True).exclude(
+            key_index=_index(key)
+        ):
+            api_key_revoke(api_key=old)
+        if not ApiKey.objects.filter(key_index=_index(key)).exists():
+            api_key_issue(app_name=DEMO_APP, rate_limit_per_hour=1000, key=key)
     return key
 
 

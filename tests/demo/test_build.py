@@ -13,6 +13,7 @@ from grassroots.audit.models import AuditEvent
 from grassroots.demo.generator.accounts import DEPARTMENTS_CSV
 from grassroots.demo.generator.plan import plan_tree
 from grassroots.demo.services import DemoRefused, demo_build
+from grassroots.open311.services import demo_key_for
 from grassroots.org.choices import Role
 from grassroots.org.locate import invalidate_index, locate_point
 from grassroots.org.models import BoundaryGeneration, Department, Unit, UnitBoundary, User
@@ -77,7 +78,7 @@ def test_an_account_for_every_role_and_the_credentials_file(tmp_path):
     assert users["handler_drainage"].department.key == "drainage"
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document == result.credentials
-    assert document["open311_api_key"] is None
+    assert document["open311_api_key"] == demo_key_for(seed=11)
     assert (path.stat().st_mode & 0o777) == 0o600
     for account in document["accounts"]:
         assert users[account["username"]].check_password(account["password"])

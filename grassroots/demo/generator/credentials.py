@@ -115,4 +115,6 @@ def credentials_table(document: dict[str, Any]) -> str:
         "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    if document.get("open311_api_key"):
+        lines.append(f"\nOpen311 api_key: {document['open311_api_key']}")
     return "\n".join(lines)
