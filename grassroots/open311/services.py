@@ -55,6 +55,7 @@ def api_key_issue(
     rate_limit_per_hour: int = 100,
     created_by: Any = None,
     key: str | None = None,
+    audit: bool = True,
 ) -> IssuedKey:
     """Issue a key for ``app_name``; the plain key is returned once and never stored."""
     app_name = (app_name or "").strip()
@@ -72,13 +73,14 @@ def api_key_issue(
             rate_limit_per_hour=rate_limit_per_hour,
             created_by=created_by if getattr(created_by, "pk", None) else None,
         )
-        audit_record(
-            actor=created_by,
-            action="open311.key_issue",
-            target_type="open311.apikey",
-            target_id=api_key.pk,
-            detail={"app": api_key.app_name, "limit": rate_limit_per_hour},
-        )
+        if audit:
+            audit_record(
+                actor=created_by,
+                action="open311.key_issue",
+                target_type="open311.apikey",
+                target_id=api_key.pk,
+                detail={"app": api_key.app_name, "limit": rate_limit_per_hour},
+            )
     return IssuedKey(api_key=api_key, key=key)
 
 
@@ -98,19 +100,22 @@ def api_key_set_limit(*, api_key: ApiKey, rate_limit_per_hour: int, actor: Any =
     return api_key
 
 
-def api_key_revoke(*, api_key: ApiKey, actor: Any = None, now: datetime | None = None) -> ApiKey:
+def api_key_revoke(
+    *, api_key: ApiKey, actor: Any = None, now: datetime | None = None, audit: bool = True
+) -> ApiKey:
     if api_key.revoked_at is not None:
         return api_key
     with transaction.atomic():
         api_key.is_active = False
         api_key.revoked_at = now or timezone.now()
         api_key.save(update_fields=["is_active", "revoked_at", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="open311.key_revoke",
-            target_type="open311.apikey",
-            target_id=api_key.pk,
-        )
+        if audit:
+            audit_record(
+                actor=actor,
+                action="open311.key_revoke",
+                target_type="open311.apikey",
+                target_id=api_key.pk,
+            )
     return api_key
 
 
@@ -121,16 +126,17 @@ def demo_key_for(*, seed: int) -> str:
 
 
 def demo_key_ensure(*, seed: int) -> str:
-    """Create the demo app's key when missing (idempotent); returns the plain key."""
+    """Create the demo app's key when missing (idempotent); returns the plain key. The
+    demo build is audited as a whole (its marker), so these steps write no audit events."""
     key = demo_key_for(seed=seed)
     with transaction.atomic():
         # A demo rebuilt with another seed: the old seed's key stops working.
         for old in ApiKey.objects.filter(app_name=DEMO_APP, is_active=True).exclude(
             key_index=_index(key)
         ):
-            api_key_revoke(api_key=old)
+            api_key_revoke(api_key=old, audit=False)
         if not ApiKey.objects.filter(key_index=_index(key)).exists():
-            api_key_issue(app_name=DEMO_APP, rate_limit_per_hour=1000, key=key)
+            api_key_issue(app_name=DEMO_APP, rate_limit_per_hour=1000, key=key, audit=False)
     return key
 
 
