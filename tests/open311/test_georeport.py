@@ -514,3 +514,9 @@ def test_get_requests_query_count(world, key, django_assert_max_num_queries):
     _submitted(world, key, n=3)
     with django_assert_max_num_queries(3):
         assert len(Client().get(f"{BASE}/requests.json").json()) == 3
+
+
+def test_xml_never_carries_control_characters(world, key):
+    (code,) = _submitted(world, key, description="下水道堵了\x01\x02，污水冒出来")
+    root = xml(Client().get(f"{BASE}/requests/{code}.xml"))
+    assert root.findtext("request/description") == "下水道堵了，污水冒出来"
