@@ -4,7 +4,6 @@ reporter's name, phone or e-mail, nor staff names; the department is the agency.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,12 +12,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from grassroots.cases.choices import OPEN_STATUSES, CaseStatus
-from grassroots.cases.models import Case, CasePhoto, Category, TimelineEntry
+from grassroots.cases.models import Case, Category, TimelineEntry
 from grassroots.cases.selectors.public import (
     category_label,
     localise,
     major_label,
-    normalise_code,
     redact,
 )
 from grassroots.org.models import Unit
@@ -107,11 +105,6 @@ def _public_requests() -> QuerySet[Case]:
         .values("public_note")[:1]
     )
     updated = TimelineEntry.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
-    photo = (
-        CasePhoto.objects.filter(case=OuterRef("pk"), kind=CasePhoto.Kind.REPORT)
-        .order_by("uploaded_at", "id")
-        .values("pk")[:1]
-    )
     return (
         Case.objects.select_related("category", "department")
         .only(
@@ -135,7 +128,6 @@ def _public_requests() -> QuerySet[Case]:
         .annotate(
             latest_note=Subquery(latest_note),
             last_step_at=Subquery(updated),
-            report_photo_id=Subquery(photo),
         )
     )
 
@@ -145,8 +137,8 @@ def requests_list(query: RequestQuery, *, now: datetime | None = None) -> list[C
     (requested time; default the last 90 days) and status; newest first, at most 1000."""
     cases = _public_requests()
     if query.ids:
-        codes = [c for c in (normalise_code(i) for i in query.ids) if c]
-        return list(cases.filter(tracking_code__in=codes).order_by("-created_at")[:MAX_RESULTS])
+        ids = [n for n in (public_id_to_pk(i) for i in query.ids) if n is not None]
+        return list(cases.filter(pk__in=ids).order_by("-created_at")[:MAX_RESULTS])
     now = now or timezone.now()
     end = query.end or now
     start = query.start or end - WINDOW
@@ -165,10 +157,21 @@ def requests_list(query: RequestQuery, *, now: datetime | None = None) -> list[C
 
 
 def request_by_id(service_request_id: str) -> Case | None:
-    code = normalise_code(service_request_id)
-    if not code:
+    pk = public_id_to_pk(service_request_id)
+    if pk is None:
         return None
-    return _public_requests().filter(tracking_code=code).first()
+    return _public_requests().filter(pk=pk).first()
+
+
+def public_id(case: Case) -> str:
+    """The public ``service_request_id``: the case's number. Never the tracking code, which
+    is the reporter's credential (it lets its holder rate and reopen the case)."""
+    return str(case.pk)
+
+
+def public_id_to_pk(value: str) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
 def open_or_closed(status: str) -> str:
@@ -179,19 +182,18 @@ def _iso(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat() if value else None
 
 
-def request_dict(case: Case, *, photo_url: Callable[[Case, int], str]) -> dict[str, Any]:
+def request_dict(case: Case) -> dict[str, Any]:
     """One public request in GeoReport v2's fields."""
     category = case.category
     department = case.department
     note = getattr(case, "latest_note", None) or ""
-    photo_id = getattr(case, "report_photo_id", None)
     updated = getattr(case, "last_step_at", None) or case.updated_at
     media = (case.extra or {}).get("open311", {}).get("media_url") if case.extra else None
     status_notes = redact(note, own_code=case.tracking_code)
     if case.status == CaseStatus.MERGED and not status_notes:
         status_notes = str(CaseStatus.MERGED.label)
     return {
-        "service_request_id": case.tracking_code,
+        "service_request_id": public_id(case),
         "status": open_or_closed(case.status),
         "status_notes": status_notes,
         "service_name": category_label(category),
@@ -207,5 +209,7 @@ def request_dict(case: Case, *, photo_url: Callable[[Case, int], str]) -> dict[s
         "zipcode": "",
         "lat": case.lat,
         "long": case.lon,
-        "media_url": photo_url(case, photo_id) if photo_id else (media or ""),
+        # Our own photos are shown only to the holder of the tracking code; a client's own
+        # media_url is public by its nature.
+        "media_url": media or "",
     }

@@ -24,7 +24,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from grassroots.cases.models import Case
 from grassroots.core import ratelimit
 from grassroots.core.errors import DomainError, OutsideJurisdiction
 
@@ -125,14 +124,6 @@ def service_definition(request: HttpRequest, *, code: str, fmt: str) -> HttpResp
 # --- requests -----------------------------------------------------------------------------
 
 
-def _photo_url(request: HttpRequest) -> Callable[[Case, int], str]:
-    def url(case: Case, photo_id: int) -> str:
-        path = reverse("cases:photo", kwargs={"code": case.tracking_code, "pk": photo_id})
-        return request.build_absolute_uri(path)
-
-    return url
-
-
 def _when(value: str, name: str, *, end: bool = False) -> datetime | None:
     if not value:
         return None
@@ -177,10 +168,7 @@ def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
         raise Refused(400, _("只支持 GET 和 POST。"))
     _jurisdiction(request.GET)
     found = selectors.requests_list(_query(request.GET))
-    url = _photo_url(request)
-    return respond(
-        fmt, "service_requests", [selectors.request_dict(c, photo_url=url) for c in found]
-    )
+    return respond(fmt, "service_requests", [selectors.request_dict(c) for c in found])
 
 
 @_open311
@@ -189,7 +177,7 @@ def request_detail(request: HttpRequest, *, request_id: str, fmt: str) -> HttpRe
     case = selectors.request_by_id(request_id)
     if case is None:
         raise Refused(404, _("找不到该 service_request_id。"))
-    data = [selectors.request_dict(case, photo_url=_photo_url(request))]
+    data = [selectors.request_dict(case)]
     return respond(fmt, "service_requests", data)
 
 
@@ -199,7 +187,7 @@ def token(request: HttpRequest, *, token: str, fmt: str) -> HttpResponse:
     case = selectors.request_by_id(token)
     if case is None:
         raise Refused(404, _("找不到该 token。"))
-    data = [{"service_request_id": case.tracking_code, "token": token}]
+    data = [{"service_request_id": selectors.public_id(case), "token": token}]
     return respond(fmt, "service_requests", data)
 
 
@@ -300,6 +288,10 @@ def _submit(
     )
     notice = _("已受理，查询码 %(code)s。") % {"code": case.tracking_code}
     answer = [
-        {"service_request_id": case.tracking_code, "service_notice": notice, "account_id": None}
+        {
+            "service_request_id": selectors.public_id(case),
+            "service_notice": notice,
+            "account_id": None,
+        }
     ]
     return respond(fmt, "service_requests", answer)
