@@ -196,6 +196,10 @@ def wipe_demo(marker: AuditEvent) -> int:
     departments = Department.objects.filter(jurisdiction__in=units)
     try:
         _wipe_cases(units, departments)
+        from grassroots.open311.models import ApiKey
+        from grassroots.open311.services import DEMO_APP
+
+        ApiKey.objects.filter(app_name=DEMO_APP).delete()
         User.objects.filter(
             Q(username__in=detail.get("usernames", []))
             | (Q(is_superuser=False) & (Q(unit__in=units) | Q(department__in=departments)))
