@@ -37,6 +37,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,12 +103,23 @@ class Phase:
     stored: int = 0
 
 
-def _load(port: int, path: str, bodies: list[bytes], phase: Phase) -> None:
+def _load(
+    port: int,
+    path: str,
+    bodies: list[bytes],
+    phase: Phase,
+    *,
+    method: str = "POST",
+    content_type: str = "application/json",
+) -> None:
     """Send every body once, from ``CLIENTS`` threads, each on its own keep-alive
-    connection; add the answers to ``phase``."""
+    connection; add the answers to ``phase``. A ``GET`` sends one request per (ignored)
+    body."""
     lock = threading.Lock()
     queue = iter(bodies)
-    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
+    headers = {"Content-Type": content_type, "Connection": "keep-alive"}
+    if method == "GET":
+        headers = {"Connection": "keep-alive"}
 
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -120,7 +133,7 @@ def _load(port: int, path: str, bodies: list[bytes], phase: Phase) -> None:
                 break
             started = time.perf_counter()
             try:
-                conn.request("POST", path, body=body, headers=headers)
+                conn.request(method, path, body=None if method == "GET" else body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -229,7 +242,29 @@ def _prepare(env: dict[str, str], *, quick: bool) -> None:
     run(*demo)
 
 
-def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+@contextmanager
+def _throwaway(bench: str, *, quick: bool) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A temporary ``GRASSROOTS_VAR_DIR`` with its database prepared (``_prepare``), this
+    process's Django set up on it; the folder is removed on leaving."""
+    var_dir = Path(tempfile.mkdtemp(prefix=f"grassroots-bench-{bench}-"))
+    try:
+        env = _environment(var_dir)
+        _prepare(env, quick=quick)
+        for name in ("GRASSROOTS_VAR_DIR", "SECRET_KEY", "FIELD_ENCRYPTION_KEY"):
+            os.environ[name] = env[name]
+        for name in ("DATABASE_URL", "GRASSROOTS_ENV_FILE"):
+            os.environ.pop(name, None)
+        setup_django()
+        yield var_dir, env
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def _start_server(
+    env: dict[str, str], port: int, log: Path, started: float
+) -> subprocess.Popen[bytes]:
+    """gunicorn on ``port``, once it answers ``/healthz`` (``started``: when the run began,
+    for the note saying how long it took)."""
     gunicorn = Path(sys.executable).parent / "gunicorn"
     server_env = {**env, "DJANGO_SETTINGS_MODULE": "bench._settings"}
     command = [
@@ -252,6 +287,11 @@ def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 conn.close()
+                note(
+                    f"gunicorn on 127.0.0.1:{port}, {WORKERS} workers × {THREADS} threads, "
+                    f"ready {time.perf_counter() - started:.1f} s after start; "
+                    f"{os.cpu_count()} CPUs; {CLIENTS} clients"
+                )
                 return server
             conn.close()
         except OSError:
@@ -280,52 +320,39 @@ def _percentile(values: list[float], q: float) -> float:
 def main() -> None:
     args = parse_args(__doc__ or BENCH)
     total = 500 if args.quick else 3000
-    var_dir = Path(tempfile.mkdtemp(prefix="grassroots-bench-intake-"))
+    started = time.perf_counter()
     server = None
-    try:
-        env = _environment(var_dir)
-        started = time.perf_counter()
-        _prepare(env, quick=args.quick)
-        os.environ.update({k: env[k] for k in ("GRASSROOTS_VAR_DIR", "SECRET_KEY")})
-        os.environ["FIELD_ENCRYPTION_KEY"] = env["FIELD_ENCRYPTION_KEY"]
-        for name in ("DATABASE_URL", "GRASSROOTS_ENV_FILE"):
-            os.environ.pop(name, None)
-        setup_django()
-        from grassroots.cases.models import Case
+    with _throwaway(BENCH, quick=args.quick) as (var_dir, env):
+        try:
+            from grassroots.cases.models import Case
 
-        note(
-            f"throwaway database in {var_dir}: migrated, demo district (small) built, "
-            f"{Case.objects.count():,} cases already stored"
-        )
-        bodies = _bodies(total + WARMUP, args.seed)
-        warmup, bodies = bodies[:WARMUP], bodies[WARMUP:]
-        port = _free_port()
-        server = _start_server(env, port, var_dir / "gunicorn.log")
-        note(
-            f"gunicorn on 127.0.0.1:{port}, {WORKERS} workers × {THREADS} threads, "
-            f"ready {time.perf_counter() - started:.1f} s after start; "
-            f"{os.cpu_count()} CPUs; {CLIENTS} clients"
-        )
-        _load(port, OURS_PATH, warmup, Phase())
-        _load(port, BARE_PATH, warmup, Phase())
-
-        ours, bare = Phase(), Phase()
-        share = len(bodies) // ROUNDS
-        for r in range(ROUNDS):
-            chunk = bodies[r * share : (r + 1) * share if r < ROUNDS - 1 else None]
-            for path, phase in ((OURS_PATH, ours), (BARE_PATH, bare)):
-                before = Case.objects.count()
-                _load(port, path, chunk, phase)
-                phase.stored += Case.objects.count() - before
-        for name, phase in (("ours", ours), ("bare", bare)):
             note(
-                f"{name}: {phase.ok} 2xx of {len(bodies)} in {phase.seconds:.1f} s, "
-                f"{phase.stored} stored, errors {phase.errors or 'none'}"
+                f"throwaway database in {var_dir}: migrated, demo district (small) built, "
+                f"{Case.objects.count():,} cases already stored"
             )
-    finally:
-        if server is not None:
-            _stop_server(server)
-        shutil.rmtree(var_dir, ignore_errors=True)
+            bodies = _bodies(total + WARMUP, args.seed)
+            warmup, bodies = bodies[:WARMUP], bodies[WARMUP:]
+            port = _free_port()
+            server = _start_server(env, port, var_dir / "gunicorn.log", started)
+            _load(port, OURS_PATH, warmup, Phase())
+            _load(port, BARE_PATH, warmup, Phase())
+
+            ours, bare = Phase(), Phase()
+            share = len(bodies) // ROUNDS
+            for r in range(ROUNDS):
+                chunk = bodies[r * share : (r + 1) * share if r < ROUNDS - 1 else None]
+                for path, phase in ((OURS_PATH, ours), (BARE_PATH, bare)):
+                    before = Case.objects.count()
+                    _load(port, path, chunk, phase)
+                    phase.stored += Case.objects.count() - before
+            for name, phase in (("ours", ours), ("bare", bare)):
+                note(
+                    f"{name}: {phase.ok} 2xx of {len(bodies)} in {phase.seconds:.1f} s, "
+                    f"{phase.stored} stored, errors {phase.errors or 'none'}"
+                )
+        finally:
+            if server is not None:
+                _stop_server(server)
 
     ours_rate, bare_rate = ours.ok / ours.seconds, bare.ok / bare.seconds
     emit(BENCH, "reports_per_s", ours_rate, "reports/s", bare_rate, ours_rate / bare_rate)
