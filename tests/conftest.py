@@ -64,3 +64,16 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def outbox(settings):
+    """Notifications go to memory in every test (never to var/notifications.jsonl); the
+    messages sent are in the returned list."""
+    from grassroots.cases import notify
+
+    settings.NOTIFICATION_BACKEND = "grassroots.cases.notify.MemoryBackend"
+    notify._backend.cache_clear()
+    notify.MemoryBackend.outbox.clear()
+    yield notify.MemoryBackend.outbox
+    notify._backend.cache_clear()

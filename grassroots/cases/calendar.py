@@ -121,16 +121,9 @@ def calendar_seed(*, years: list[int], overwrite: bool = False) -> int:
     """Write holiday and adjusted-workday exceptions for ``years`` from the ``holidays``
     package. Rows an administrator edited (source != "holidays") are never overwritten.
     Returns the number of rows written."""
-    import holidays
+    from .reference import holiday_exceptions
 
-    cn = holidays.China(years=years, language="zh_CN")
-    rows: dict[date, tuple[bool, str]] = {}
-    for day, name in cn.items():
-        if day.weekday() < 5:
-            rows[day] = (False, str(name))
-    for day in getattr(cn, "weekend_workdays", set()):
-        if day.year in years:
-            rows[day] = (True, "调休上班")
+    rows = holiday_exceptions(years)
     written = 0
     with transaction.atomic():
         edited = set(

@@ -8,6 +8,7 @@ stays editable by administrators; ``cases_load_categories`` reloads it.
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,26 @@ KEYWORDS: dict[tuple[str, str], str] = {
     ("hotline", "H02"): "物业 电梯 保安 property management lift",
     ("hotline", "H05"): "欠薪 工资 社保 wages",
 }
+
+
+# Years the calendar is seeded with on a new database; a daily job adds the coming years.
+SEED_YEARS = [2025, 2026, 2027]
+
+
+def holiday_exceptions(years: list[int]) -> dict[date, tuple[bool, str]]:
+    """Exceptions to the Monday–Friday week for ``years``, from the ``holidays`` package:
+    public holidays on weekdays (not working) and adjusted working days (调休) on weekends."""
+    import holidays
+
+    cn = holidays.China(years=years, language="zh_CN")
+    rows: dict[date, tuple[bool, str]] = {}
+    for day, name in cn.items():
+        if day.weekday() < 5:
+            rows[day] = (False, str(name))
+    for day in getattr(cn, "weekend_workdays", set()):
+        if day.year in years:
+            rows[day] = (True, "调休上班")
+    return rows
 
 
 def category_rows(path: Path = CATEGORIES_CSV) -> list[dict[str, Any]]:
@@ -103,6 +124,6 @@ def ensure_reference_data(*, using: str = "default") -> None:
         if not CalendarDay.objects.using(using).exists():
             from .calendar import calendar_seed
 
-            calendar_seed(years=[2025, 2026, 2027])
+            calendar_seed(years=SEED_YEARS)
     except DatabaseError:  # a half-migrated database: the data migration will load them
         return

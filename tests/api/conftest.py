@@ -16,16 +16,6 @@ PHONE = "13812345678"
 NAME = "张三丰"
 
 
-@pytest.fixture(autouse=True)
-def _memory_notifications(settings):
-    settings.NOTIFICATION_BACKEND = "grassroots.cases.notify.MemoryBackend"
-    from grassroots.cases import notify
-
-    notify._backend.cache_clear()
-    yield
-    notify._backend.cache_clear()
-
-
 @pytest.fixture
 def world(db):
     cache.clear()

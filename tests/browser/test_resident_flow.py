@@ -28,20 +28,16 @@ def resident_world(transactional_db: None, settings: Any, tmp_path: Any) -> Any:
     transactional test may have flushed what the migration loaded)."""
     from django.core.cache import cache
 
-    from grassroots.cases import notify
     from grassroots.cases.models import Category
     from grassroots.cases.reference import load_categories
 
     from ..cases.factories import make_world
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.NOTIFICATION_BACKEND = "grassroots.cases.notify.MemoryBackend"
-    notify._backend.cache_clear()
     cache.clear()
     load_categories(Category)
     world = make_world()
     yield world
-    notify._backend.cache_clear()
     cache.clear()
 
 

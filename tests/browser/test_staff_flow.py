@@ -37,15 +37,11 @@ def _point_in(unit: Any) -> tuple[float, float]:
 def staff_site(demo_site: dict[str, Any], settings: Any) -> Any:
     """The demo district with the category taxonomy (a transactional test before may have
     flushed what the migration loaded), notifications kept in memory."""
-    from grassroots.cases import notify
     from grassroots.cases.models import Category
     from grassroots.cases.reference import load_categories
 
-    settings.NOTIFICATION_BACKEND = "grassroots.cases.notify.MemoryBackend"
-    notify._backend.cache_clear()
     load_categories(Category)
     yield demo_site
-    notify._backend.cache_clear()
 
 
 def _cases(demo_site: dict[str, Any]) -> dict[str, Any]:

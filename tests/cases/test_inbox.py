@@ -16,7 +16,7 @@ from grassroots.core.errors import NotFound
 from grassroots.core.scope import Action
 
 from .factories import category, make_world
-from .test_services import memory_notifications, step, submit  # noqa: F401
+from .test_services import step, submit
 
 pytestmark = pytest.mark.django_db
 INBOX = "/cases/staff/"

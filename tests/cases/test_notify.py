@@ -8,19 +8,10 @@ import pytest
 from django.db import transaction
 
 from grassroots.cases import notify
-from grassroots.cases.notify import FileBackend, MemoryBackend, Message
+from grassroots.cases.notify import FileBackend, Message
 from grassroots.core.crypto import encrypt
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def outbox(settings):
-    settings.NOTIFICATION_BACKEND = "grassroots.cases.notify.MemoryBackend"
-    notify._backend.cache_clear()
-    MemoryBackend.outbox.clear()
-    yield MemoryBackend.outbox
-    notify._backend.cache_clear()
 
 
 def message(text: str = "已受理") -> Message:

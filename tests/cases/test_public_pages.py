@@ -28,15 +28,9 @@ DESCRIPTION = "小区门口下水道堵了，污水冒出来"
 @pytest.fixture(autouse=True)
 def _clean(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    settings.NOTIFICATION_BACKEND = "grassroots.cases.notify.MemoryBackend"
-    from grassroots.cases import notify
-
-    notify._backend.cache_clear()
-    MemoryBackend.outbox.clear()
     cache.clear()
     yield
     cache.clear()
-    notify._backend.cache_clear()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from grassroots.cases.models import Case
 from grassroots.cases.search import normalise, query_terms, search_cases
 
 from .factories import category, make_world
-from .test_services import memory_notifications, submit  # noqa: F401
+from .test_services import submit
 
 pytestmark = pytest.mark.django_db
 

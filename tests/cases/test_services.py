@@ -30,17 +30,6 @@ def world():
     return make_world()
 
 
-@pytest.fixture(autouse=True)
-def memory_notifications(settings):
-    settings.NOTIFICATION_BACKEND = "grassroots.cases.notify.MemoryBackend"
-    from grassroots.cases import notify
-
-    notify._backend.cache_clear()
-    MemoryBackend.outbox.clear()
-    yield MemoryBackend.outbox
-    notify._backend.cache_clear()
-
-
 def submit(world, **kwargs):
     lon, lat = world.point
     params = dict(

@@ -14,7 +14,7 @@ from grassroots.cases.models import Case, TimelineEntry
 from grassroots.cases.selectors.staff import patrol_categories
 
 from .factories import category, make_world
-from .test_services import memory_notifications, step, submit  # noqa: F401
+from .test_services import step, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -2,22 +2,11 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from grassroots.cases.reference import load_categories
+    from grassroots.cases.reference import SEED_YEARS, holiday_exceptions, load_categories
 
     load_categories(apps.get_model("cases", "Category"))
-
-    import holidays
-
     CalendarDay = apps.get_model("cases", "CalendarDay")
-    years = [2025, 2026, 2027]
-    cn = holidays.China(years=years, language="zh_CN")
-    rows = {}
-    for day, name in cn.items():
-        if day.weekday() < 5:
-            rows[day] = (False, str(name))
-    for day in getattr(cn, "weekend_workdays", set()):
-        if day.year in years:
-            rows[day] = (True, "调休上班")
+    rows = holiday_exceptions(SEED_YEARS)
     CalendarDay.objects.bulk_create(
         [
             CalendarDay(date=day, is_workday=workday, name=name, source="holidays")

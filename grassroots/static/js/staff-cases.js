@@ -34,15 +34,7 @@
       scrollWheelZoom: !!(opts && opts.scrollWheelZoom),
       tap: true,
     });
-    if (map.attributionControl) map.attributionControl.setPrefix(false);
-    if (container.dataset.tileUrl) {
-      L.tileLayer(container.dataset.tileUrl, {
-        attribution: container.dataset.tileAttribution || "",
-        maxZoom: 19,
-      }).addTo(map);
-    } else {
-      container.classList.add("map-vector-only");
-    }
+    window.grassroots.baseLayer(map, container);
     return map;
   }
 

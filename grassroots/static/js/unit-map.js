@@ -32,18 +32,7 @@
     return typeof n === "number" ? n.toLocaleString(document.documentElement.lang || undefined) : "";
   }
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k === "className") node.className = attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) {
-      if (c != null) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-    });
-    return node;
-  }
+  var el = window.grassroots.el;
 
   function baseMap(container, opts) {
     var elderly = document.documentElement.classList.contains("elderly");
@@ -54,15 +43,7 @@
       scrollWheelZoom: opts && opts.scrollWheelZoom !== false,
       tap: true,
     });
-    if (map.attributionControl) map.attributionControl.setPrefix(false);
-    if (container.dataset.tileUrl) {
-      L.tileLayer(container.dataset.tileUrl, {
-        attribution: container.dataset.tileAttribution || "",
-        maxZoom: 19,
-      }).addTo(map);
-    } else {
-      container.classList.add("map-vector-only");
-    }
+    window.grassroots.baseLayer(map, container);
     if (elderly) container.classList.add("map-elderly");
     return map;
   }
