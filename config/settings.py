@@ -72,8 +72,10 @@ INSTALLED_APPS = [
     "grassroots.core",
     "grassroots.org",
     "grassroots.audit",
+    "grassroots.registry",
     "grassroots.cases",
     "grassroots.open311",
+    "grassroots.insight",
     "grassroots.demo",
 ]
 

@@ -30,6 +30,7 @@ from .models import Case, CaseAssignment, Category, TimelineEntry
 from .notify import Message, notify
 from .notify import is_suppressed as notifications_suppressed
 from .search import search_text_for
+from .signals import case_changed
 
 MAX_DESCRIPTION = 2000
 MIN_DESCRIPTION = 5
@@ -74,7 +75,7 @@ def _timeline(
     data: dict[str, Any] | None = None,
 ) -> TimelineEntry:
     user = actor.user if getattr(actor.user, "pk", None) else None
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         case=case,
         at=at or timezone.now(),
         action=action,
@@ -88,6 +89,8 @@ def _timeline(
         is_public=is_public,
         data=data or {},
     )
+    case_changed.send(sender=Case, case=case, entry=entry)
+    return entry
 
 
 def _notify_reporters(case: Case, text: str, *, kind: str) -> None:

@@ -1,0 +1,1 @@
+"""Keeps the summary tables current: listens to ``cases.signals.case_changed``."""
