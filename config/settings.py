@@ -262,6 +262,19 @@ CASE_REPORTS_PER_HOUR = 20
 # Yellow warning when this share of the resolution time is left.
 DEADLINE_YELLOW_SHARE = 0.25
 
+# --- registry (the base database) --------------------------------------------------------
+# Entity resolution: a pair at or above this match probability is merged automatically; one
+# between the review and the merge thresholds goes to the steward's review queue.
+REGISTRY_AUTO_MERGE_PROBABILITY: float = env.float("REGISTRY_AUTO_MERGE_PROBABILITY", 0.95)
+REGISTRY_REVIEW_PROBABILITY: float = env.float("REGISTRY_REVIEW_PROBABILITY", 0.50)
+# Department files: larger files are refused before any row is read.
+REGISTRY_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+REGISTRY_IMPORT_MAX_ROWS = 2_000_000
+
+# --- insight (KPIs, dashboards, early warning) --------------------------------------------
+# Early-warning scans run this often (minutes) in the task queue.
+INSIGHT_SCAN_MINUTES = 60
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
