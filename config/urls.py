@@ -13,6 +13,7 @@ urlpatterns = [
     path("org/", include("grassroots.org.urls")),
     path("cases/", include("grassroots.cases.urls")),
     path("open311/", include("grassroots.open311.urls")),
+    path("insight/", include("grassroots.insight.urls")),
     path("api/v1/", include("config.api_urls")),
 ]
 
