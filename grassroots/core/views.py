@@ -61,6 +61,22 @@ HOME_TILES: list[Tile] = [
         "staff",
         roles=(Role.GRID_WORKER,),
     ),
+    Tile(
+        "registry:home",
+        _("基础数据"),
+        _("导入部门数据、审核疑似重复、查看来源"),
+        "chart",
+        "staff",
+        roles=(Role.DATA_STEWARD, Role.ADMIN),
+    ),
+    Tile(
+        "registry:houses",
+        _("以房管人"),
+        _("本网格的房屋、住户和单位，登记走访"),
+        "user",
+        "staff",
+        roles=(Role.GRID_WORKER,),
+    ),
     Tile("login", _("工作人员登录"), _("网格员、调度员、部门人员登录"), "user", "anonymous"),
 ]
 
