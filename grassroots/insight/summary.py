@@ -1,0 +1,497 @@
+"""Case facts and the rollups: the incremental update and the full rebuild.
+
+* :func:`fact_of` — a case's contribution to every measure: a pure function of the ``Case``
+  row (and the path of its area). The rules are those of docs/development/kpi-definitions.md.
+* :func:`apply_case` — called by the receiver inside the transaction of every case change:
+  recompute the fact, and add (new − old) to ``MonthlyStat`` (one row per unit on the area's
+  path), ``DailyStat`` and ``CellStat``. Upserts: ``UPDATE … SET n = n + d`` first, insert
+  the missing rows in a savepoint, and on a unique-constraint race update again, so it is
+  safe with concurrent writers on PostgreSQL and SQLite alike.
+* :func:`rebuild` — throw every rollup away and recompute it from the case table, in
+  batches, set-based (one pass over the cases, sums in memory, bulk inserts).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import h3
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from grassroots.cases.choices import CaseStatus, Rating
+from grassroots.cases.models import Case
+from grassroots.org.models import Unit
+
+from .models import COUNT_MEASURES, MEASURES, CaseFact, CellStat, DailyStat, MonthlyStat
+
+H3_RESOLUTION = 8
+EXCLUDED_STATUSES = frozenset({CaseStatus.MERGED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN})
+HANDLED_STATUSES = frozenset(
+    {CaseStatus.HANDLED, CaseStatus.VERIFIED, CaseStatus.CLOSED, CaseStatus.RATED}
+)
+CLOSED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.RATED})
+DIMENSIONS = ("received_on", "month", "channel", "category_id", "area_id", "department_id")
+# The Case columns a fact is computed from (the rebuild reads only these).
+CASE_COLUMNS = (
+    "pk",
+    "created_at",
+    "channel",
+    "category_id",
+    "area_id",
+    "department_id",
+    "status",
+    "lon",
+    "lat",
+    "dispatched_at",
+    "responded_at",
+    "response_due",
+    "handled_at",
+    "closed_at",
+    "resolve_due",
+    "rating",
+    "reopen_count",
+    "return_count",
+)
+
+Fact = dict[str, Any]
+
+
+def h3_cell_of(lon: float | None, lat: float | None) -> str:
+    if lon is None or lat is None:
+        return ""
+    return str(h3.latlng_to_cell(lat, lon, H3_RESOLUTION))
+
+
+def fact_of(case: Any, *, area_path: str) -> Fact:
+    """The fact of ``case`` (a ``Case`` or any object with its columns): its dimensions and
+    its 0/1 contribution to every counter (see docs/development/kpi-definitions.md).
+
+    Merged, not accepted and withdrawn cases count as received volume (``received`` and
+    ``excluded``) and contribute nothing to any rate."""
+    received_on = timezone.localdate(case.created_at)
+    status = case.status
+    fact: Fact = {
+        "received_on": received_on,
+        "month": received_on.replace(day=1),
+        "channel": case.channel,
+        "category_id": case.category_id,
+        "area_id": case.area_id,
+        "unit_path": area_path,
+        "department_id": case.department_id,
+        "h3_cell": h3_cell_of(case.lon, case.lat),
+    }
+    counts = dict.fromkeys(COUNT_MEASURES, 0)
+    counts["received"] = 1
+    hours = 0.0
+    if status in EXCLUDED_STATUSES:
+        counts["excluded"] = 1
+        counts[str(status)] = 1
+    else:
+        dispatched = case.dispatched_at is not None
+        if dispatched:
+            counts["dispatched"] = 1
+            counts["responded_on_time"] = int(
+                case.responded_at is not None
+                and case.response_due is not None
+                and case.responded_at <= case.response_due
+            )
+            counts["returned"] = int(case.return_count > 0)
+            if (
+                status in HANDLED_STATUSES
+                and case.handled_at is not None
+                and case.handled_at >= case.dispatched_at
+            ):
+                counts["handled"] = 1
+                hours = (case.handled_at - case.dispatched_at).total_seconds() / 3600
+        if status in CLOSED_STATUSES and case.closed_at is not None:
+            counts["closed"] = 1
+            counts["closed_on_time"] = int(
+                case.resolve_due is not None and case.closed_at <= case.resolve_due
+            )
+        if case.closed_at is not None:
+            counts["ever_closed"] = 1
+            counts["reopened"] = int(case.reopen_count > 0)
+        rating = case.rating
+        if rating:
+            counts["rated"] = 1
+            counts["satisfied"] = int(rating == Rating.SATISFIED)
+            counts["basic"] = int(rating == Rating.BASIC)
+            counts["dissatisfied"] = int(rating == Rating.DISSATISFIED)
+            counts["solved"] = int(rating != Rating.DISSATISFIED and case.reopen_count == 0)
+    fact.update(counts)
+    fact["handling_hours"] = hours
+    return fact
+
+
+def _fact_from_row(row: CaseFact) -> Fact:
+    fact: Fact = {
+        "received_on": row.received_on,
+        "month": row.month,
+        "channel": row.channel,
+        "category_id": row.category_id,
+        "area_id": row.area_id,
+        "unit_path": row.unit_path,
+        "department_id": row.department_id,
+        "h3_cell": row.h3_cell,
+    }
+    for name in MEASURES:
+        fact[name] = getattr(row, name)
+    return fact
+
+
+def _negate(fact: Fact) -> Fact:
+    negated = dict(fact)
+    for name in MEASURES:
+        negated[name] = -fact[name]
+    return negated
+
+
+# --- units on the path of an area --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    level: str
+    path: str
+    parent_id: int | None
+
+
+def path_prefixes(path: str) -> list[str]:
+    """``/a/b/c/`` → ``["/a/", "/a/b/", "/a/b/c/"]``."""
+    codes = [code for code in path.split("/") if code]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+def units_on_path(path: str) -> list[UnitRef]:
+    """The unit at ``path`` and every unit above it (one query)."""
+    rows = Unit.objects.filter(path__in=path_prefixes(path)).values_list(
+        "pk", "level", "path", "parent_id"
+    )
+    return sorted((UnitRef(*row) for row in rows), key=lambda u: len(u.path))
+
+
+# --- incremental ------------------------------------------------------------------------
+
+
+def _area_path(case: Case, old: CaseFact | None) -> str:
+    if old is not None and old.area_id == case.area_id:
+        return old.unit_path
+    if Case.area.is_cached(case):  # type: ignore[attr-defined]
+        return str(case.area.path)
+    return str(Unit.objects.values_list("path", flat=True).get(pk=case.area_id))
+
+
+def apply_case(case: Case) -> bool:
+    """Bring ``case``'s fact and every rollup up to date with the case as it is now.
+    Must run inside the transaction of the change. Returns whether anything changed."""
+    old = CaseFact.objects.select_for_update().filter(case_id=case.pk).first()
+    new = fact_of(case, area_path=_area_path(case, old))
+    old_fact = _fact_from_row(old) if old is not None else None
+    if old_fact == new:
+        return False
+    with transaction.atomic():
+        if old_fact is None:
+            CaseFact.objects.create(case_id=case.pk, **new)
+        else:
+            CaseFact.objects.filter(case_id=case.pk).update(**new)
+        _apply_delta(old_fact, new)
+    return True
+
+
+def _apply_delta(old: Fact | None, new: Fact) -> None:
+    same_dims = old is not None and all(old[k] == new[k] for k in DIMENSIONS)
+    if same_dims:
+        assert old is not None
+        delta = {name: new[name] - old[name] for name in MEASURES}
+        _bump_monthly(new, delta)
+        if old["h3_cell"] != new["h3_cell"]:
+            _bump_cell(old, -1)
+            _bump_cell(new, 1)
+        return
+    if old is not None:
+        _bump_monthly(old, _negate(old), prune=True)
+        _bump_received(old, -1)
+    _bump_monthly(new, {name: new[name] for name in MEASURES})
+    _bump_received(new, 1)
+
+
+def _bump_received(fact: Fact, sign: int) -> None:
+    _bump_daily(fact, sign)
+    _bump_cell(fact, sign)
+
+
+def _increments(delta: Fact) -> dict[str, Any]:
+    return {name: F(name) + delta[name] for name in MEASURES if delta[name]}
+
+
+def _bump_monthly(fact: Fact, delta: Fact, *, prune: bool = False) -> None:
+    increments = _increments(delta)
+    if not increments:
+        return
+    units = units_on_path(fact["unit_path"])
+    key = {
+        "month": fact["month"],
+        "department_id": fact["department_id"],
+        "category_id": fact["category_id"],
+        "channel": fact["channel"],
+    }
+    rows = MonthlyStat.objects.filter(**key, unit_id__in=[u.id for u in units])
+    updated = rows.update(**increments)
+    if updated < len(units):
+        present = set(rows.values_list("unit_id", flat=True))
+        for unit in units:
+            if unit.id in present:
+                continue
+            values = {name: delta[name] for name in MEASURES}
+            _insert_or_add(
+                MonthlyStat,
+                key={**key, "unit_id": unit.id},
+                extra={"level": unit.level, "unit_path": unit.path, "parent_id": unit.parent_id},
+                values=values,
+                increments=increments,
+            )
+    if prune and delta["received"] < 0:
+        # A case left this key (dispatched to a department, recategorised): drop rows
+        # no case contributes to any more, exactly as the rebuild would not create them.
+        rows.filter(received=0).delete()
+
+
+def _bump_daily(fact: Fact, sign: int) -> None:
+    key = {
+        "day": fact["received_on"],
+        "unit_id": fact["area_id"],
+        "category_id": fact["category_id"],
+    }
+    _upsert_count(DailyStat, key, {"unit_path": fact["unit_path"]}, sign)
+
+
+def _bump_cell(fact: Fact, sign: int) -> None:
+    if not fact["h3_cell"]:
+        return
+    key = {
+        "month": fact["month"],
+        "h3_cell": fact["h3_cell"],
+        "unit_id": fact["area_id"],
+        "category_id": fact["category_id"],
+    }
+    _upsert_count(CellStat, key, {"unit_path": fact["unit_path"]}, sign)
+
+
+def _upsert_count(model: Any, key: dict[str, Any], extra: dict[str, Any], sign: int) -> None:
+    rows = model.objects.filter(**key)
+    if rows.update(received=F("received") + sign):
+        if sign < 0:
+            rows.filter(received=0).delete()
+        return
+    _insert_or_add(
+        model,
+        key=key,
+        extra=extra,
+        values={"received": sign},
+        increments={"received": F("received") + sign},
+    )
+
+
+def _insert_or_add(
+    model: Any,
+    *,
+    key: dict[str, Any],
+    extra: dict[str, Any],
+    values: dict[str, Any],
+    increments: dict[str, Any],
+) -> None:
+    """Insert the row for ``key``; if another transaction inserted it first (unique
+    constraint), add to that row instead."""
+    try:
+        with transaction.atomic():
+            model.objects.create(**key, **extra, **values)
+    except IntegrityError:
+        model.objects.filter(**key).update(**increments)
+
+
+# --- full rebuild -------------------------------------------------------------------------
+
+REBUILD_BATCH = 20_000
+MonthlyKey = tuple[date, int, int | None, int, str]  # month, area, department, category, channel
+
+
+@dataclass
+class RebuildResult:
+    cases: int = 0
+    monthly_rows: int = 0
+    daily_rows: int = 0
+    cell_rows: int = 0
+
+
+def _case_batches(batch: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Every case, in primary-key order, ``batch`` rows at a time (keyset pagination)."""
+    last = 0
+    columns = CASE_COLUMNS
+    while True:
+        rows = list(Case.objects.filter(pk__gt=last).order_by("pk").values_list(*columns)[:batch])
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+@dataclass
+class _Row:
+    """A Case row read with ``values_list`` (what :func:`fact_of` reads)."""
+
+    pk: int
+    created_at: datetime
+    channel: str
+    category_id: int
+    area_id: int
+    department_id: int | None
+    status: str
+    lon: float | None
+    lat: float | None
+    dispatched_at: datetime | None
+    responded_at: datetime | None
+    response_due: datetime | None
+    handled_at: datetime | None
+    closed_at: datetime | None
+    resolve_due: datetime | None
+    rating: str
+    reopen_count: int
+    return_count: int
+
+
+def _lock_for_rebuild() -> None:
+    """Keep case changes from writing the rollups while they are rebuilt: they wait and
+    then apply their change to the rebuilt figures. SQLite has one writer at a time
+    already; PostgreSQL needs the table lock (EXCLUSIVE still lets readers read)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (CaseFact, MonthlyStat, DailyStat, CellStat):
+                cursor.execute(f'LOCK TABLE "{model._meta.db_table}" IN EXCLUSIVE MODE')
+
+
+def rebuild(
+    progress: Callable[[int], None] | None = None, *, batch: int = REBUILD_BATCH
+) -> RebuildResult:
+    """Recompute every fact and rollup from the case table (in one transaction)."""
+    result = RebuildResult()
+    units = {
+        pk: UnitRef(pk, level, path, parent_id)
+        for pk, level, path, parent_id in Unit.objects.values_list(
+            "pk", "level", "path", "parent_id"
+        )
+    }
+    by_path = {u.path: u for u in units.values()}
+    chains: dict[int, list[UnitRef]] = {}
+    monthly: dict[MonthlyKey, list[float]] = defaultdict(lambda: [0] * len(MEASURES))
+    daily: dict[tuple[date, int, int], int] = defaultdict(int)
+    cells: dict[tuple[date, str, int, int], int] = defaultdict(int)
+    measure_index = list(enumerate(MEASURES))
+    with transaction.atomic():
+        _lock_for_rebuild()
+        for model in (CaseFact, MonthlyStat, DailyStat, CellStat):
+            model.objects.all().delete()
+        for rows in _case_batches(batch):
+            facts = []
+            for values in rows:
+                row = _Row(*values)
+                area = units[row.area_id]
+                fact = fact_of(row, area_path=area.path)
+                facts.append(CaseFact(case_id=row.pk, **fact))
+                sums = monthly[
+                    (
+                        fact["month"],
+                        row.area_id,
+                        row.department_id,
+                        row.category_id,
+                        row.channel,
+                    )
+                ]
+                for i, name in measure_index:
+                    sums[i] += fact[name]
+                daily[(fact["received_on"], row.area_id, row.category_id)] += 1
+                if fact["h3_cell"]:
+                    cells[(fact["month"], fact["h3_cell"], row.area_id, row.category_id)] += 1
+            CaseFact.objects.bulk_create(facts, batch_size=2000)
+            result.cases += len(rows)
+            if progress is not None:
+                progress(len(rows))
+        # Roll the area-level sums up to every unit on the area's path.
+        rolled: dict[tuple[date, int, int | None, int, str], list[float]] = defaultdict(
+            lambda: [0] * len(MEASURES)
+        )
+        for (month, area_id, department_id, category_id, channel), sums in monthly.items():
+            chain = chains.get(area_id)
+            if chain is None:
+                chain = [by_path[p] for p in path_prefixes(units[area_id].path) if p in by_path]
+                chains[area_id] = chain
+            for unit in chain:
+                target = rolled[(month, unit.id, department_id, category_id, channel)]
+                for i in range(len(MEASURES)):
+                    target[i] += sums[i]
+        result.monthly_rows = _bulk(
+            MonthlyStat,
+            (
+                MonthlyStat(
+                    month=month,
+                    unit_id=unit_id,
+                    level=units[unit_id].level,
+                    unit_path=units[unit_id].path,
+                    parent_id=units[unit_id].parent_id,
+                    department_id=department_id,
+                    category_id=category_id,
+                    channel=channel,
+                    **dict(zip(MEASURES, sums, strict=True)),
+                )
+                for (month, unit_id, department_id, category_id, channel), sums in rolled.items()
+            ),
+        )
+        result.daily_rows = _bulk(
+            DailyStat,
+            (
+                DailyStat(
+                    day=day,
+                    unit_id=area_id,
+                    unit_path=units[area_id].path,
+                    category_id=category_id,
+                    received=n,
+                )
+                for (day, area_id, category_id), n in daily.items()
+            ),
+        )
+        result.cell_rows = _bulk(
+            CellStat,
+            (
+                CellStat(
+                    month=month,
+                    h3_cell=cell,
+                    unit_id=area_id,
+                    unit_path=units[area_id].path,
+                    category_id=category_id,
+                    received=n,
+                )
+                for (month, cell, area_id, category_id), n in cells.items()
+            ),
+        )
+    return result
+
+
+def _bulk(model: Any, objects: Iterable[Any], size: int = 5000) -> int:
+    count = 0
+    chunk: list[Any] = []
+    for obj in objects:
+        chunk.append(obj)
+        if len(chunk) >= size:
+            model.objects.bulk_create(chunk)
+            count += len(chunk)
+            chunk = []
+    if chunk:
+        model.objects.bulk_create(chunk)
+        count += len(chunk)
+    return count
