@@ -36,6 +36,9 @@ ENV_SCHEMA: dict[str, tuple[type, object]] = {
     "SECURE_SSL_REDIRECT": (bool, False),
     "SESSION_COOKIE_SECURE": (bool, False),
     "LOG_LEVEL": (str, "INFO"),
+    # Entity resolution: match probability for an automatic merge, and for the review queue.
+    "REGISTRY_AUTO_MERGE_PROBABILITY": (float, 0.95),
+    "REGISTRY_REVIEW_PROBABILITY": (float, 0.50),
 }
 
 env = environ.Env(**ENV_SCHEMA)  # type: ignore[arg-type]
@@ -265,8 +268,12 @@ DEADLINE_YELLOW_SHARE = 0.25
 # --- registry (the base database) --------------------------------------------------------
 # Entity resolution: a pair at or above this match probability is merged automatically; one
 # between the review and the merge thresholds goes to the steward's review queue.
-REGISTRY_AUTO_MERGE_PROBABILITY: float = env.float("REGISTRY_AUTO_MERGE_PROBABILITY", 0.95)
-REGISTRY_REVIEW_PROBABILITY: float = env.float("REGISTRY_REVIEW_PROBABILITY", 0.50)
+REGISTRY_AUTO_MERGE_PROBABILITY: float = env("REGISTRY_AUTO_MERGE_PROBABILITY")
+REGISTRY_REVIEW_PROBABILITY: float = env("REGISTRY_REVIEW_PROBABILITY")
+if not 0 < REGISTRY_REVIEW_PROBABILITY <= REGISTRY_AUTO_MERGE_PROBABILITY < 1:
+    raise ImproperlyConfigured(
+        "Need 0 < REGISTRY_REVIEW_PROBABILITY <= REGISTRY_AUTO_MERGE_PROBABILITY < 1."
+    )
 # Department files: larger files are refused before any row is read.
 REGISTRY_IMPORT_MAX_BYTES = 200 * 1024 * 1024
 REGISTRY_IMPORT_MAX_ROWS = 2_000_000
