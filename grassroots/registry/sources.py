@@ -90,13 +90,13 @@ class SourceSpec:
     def header_map(self) -> dict[str, str]:
         """Normalised header → canonical field, for every accepted spelling."""
         mapping: dict[str, str] = {}
-        for column in self.columns:
+        for column in (*self.columns, *OPTIONAL_COLUMNS):
             for h in column.headers():
                 mapping.setdefault(normalise_header(h), column.field)
         return mapping
 
     def column_for(self, field_name: str) -> Column | None:
-        for column in self.columns:
+        for column in (*self.columns, *OPTIONAL_COLUMNS):
             if column.field == field_name:
                 return column
         return None
@@ -110,6 +110,12 @@ def normalise_header(value: object) -> str:
 
 
 C = Column
+
+# Columns any source may add: coordinates place a row's house in its grid directly.
+OPTIONAL_COLUMNS: tuple[Column, ...] = (
+    Column("lon", "经度", aliases=("lon", "lng", "longitude", "X坐标")),
+    Column("lat", "纬度", aliases=("lat", "latitude", "Y坐标")),
+)
 
 SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(

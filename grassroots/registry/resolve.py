@@ -1,0 +1,724 @@
+"""Linking source records to golden records.
+
+Houses, organisations and facilities resolve deterministically when a file is imported
+(:func:`place_records`): a house by its address key (``registry.address.address_key``),
+placed in a grid by the row's coordinates, else by the community named in the address;
+an organisation by its unified social credit code, else by normalised name and house; a
+facility by its component code. People resolve probabilistically (:func:`resolve_people`,
+through ``registry.linkage.link_people``), see the second half of this module.
+
+Golden values are recomputed in bulk (:func:`recompute_houses` etc.) with the rule in
+``registry.golden``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Q
+
+from grassroots.org.choices import UnitLevel
+from grassroots.org.models import Unit
+
+from . import golden
+from .choices import EntityType
+from .importer import iter_chunks
+from .models import Facility, House, Organisation, Person, Source, SourceRecord
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 500
+
+
+# --- geocoding -------------------------------------------------------------------------------
+
+
+_COMMUNITY_SUFFIX = re.compile(
+    r"(社区居民委员会|居民委员会|社区居委会|居委会|村民委员会|村委会|社区|村)$"
+)
+
+
+def _stem(name: str) -> str:
+    return _COMMUNITY_SUFFIX.sub("", name or "").strip()
+
+
+class Geocoder:
+    """Finds the grid (or, failing that, the community) of a house.
+
+    1. coordinates in the row: the grid whose polygon contains them (``org.locate``);
+    2. another house in the same building (community, road, number) already has a grid;
+    3. the community named in the address, when it has a single grid;
+    4. the community itself (so community staff see the house; no grid worker does until a
+       visit or coordinates place it);
+    5. nothing: the house stays without grid and is counted in the import report.
+    """
+
+    def __init__(self) -> None:
+        self.communities: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.community_grids: dict[int, list[int]] = defaultdict(list)
+        street_names: dict[int, str] = {}
+        for unit in Unit.objects.filter(level=UnitLevel.STREET).values("id", "name"):
+            street_names[unit["id"]] = unit["name"]
+        for unit in Unit.objects.filter(level=UnitLevel.COMMUNITY).values(
+            "id", "name", "parent_id"
+        ):
+            entry = (unit["id"], _stem(street_names.get(unit["parent_id"] or 0, "")))
+            self.communities[_stem(unit["name"])].append(entry)
+        for unit in Unit.objects.filter(level=UnitLevel.GRID).values("id", "parent_id"):
+            if unit["parent_id"]:
+                self.community_grids[unit["parent_id"]].append(unit["id"])
+        self.buildings: dict[tuple[str, str, str], int] = {}
+
+    def learn_buildings(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Grids of houses already placed in these buildings (community, road, number)."""
+        wanted = {k for k in keys if k[1] and k[2] and k not in self.buildings}
+        roads = sorted({k[1] for k in wanted})
+        for chunk in iter_chunks(roads, CHUNK):
+            rows = (
+                House.objects.filter(is_active=True, road__in=chunk, grid__level=UnitLevel.GRID)
+                .values_list("community_name", "road", "number", "grid_id")
+                .order_by("id")
+            )
+            for community, road, number, grid_id in rows:
+                self.buildings.setdefault((_stem(community), road, number), grid_id)
+
+    def community_of(self, parts: dict[str, str]) -> int | None:
+        candidates = self.communities.get(_stem(parts.get("community", "")), [])
+        if len(candidates) > 1 and parts.get("street"):
+            street = _stem(parts["street"])
+            candidates = [c for c in candidates if c[1] == street] or candidates
+        return candidates[0][0] if len(candidates) == 1 else None
+
+    def by_names(self, parts: dict[str, str]) -> tuple[int | None, str]:
+        building = (
+            _stem(parts.get("community", "")),
+            parts.get("road", ""),
+            parts.get("number", ""),
+        )
+        if building in self.buildings:
+            return self.buildings[building], "building"
+        community = self.community_of(parts)
+        if community is None:
+            return None, "unlocated"
+        grids = self.community_grids.get(community, [])
+        if len(grids) == 1:
+            return grids[0], "community_single_grid"
+        return community, "community"
+
+    def remember(self, parts: dict[str, str], grid_id: int) -> None:
+        key = (_stem(parts.get("community", "")), parts.get("road", ""), parts.get("number", ""))
+        if key[1] and key[2]:
+            self.buildings.setdefault(key, grid_id)
+
+
+def locate_points(points: list[tuple[float, float]]) -> list[int | None]:
+    """Grid ids for WGS84 points (None outside every grid)."""
+    if not points:
+        return []
+    import numpy as np
+
+    from grassroots.org.locate import locate_many
+
+    ids = locate_many(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+    return [int(i) if int(i) >= 0 else None for i in ids]
+
+
+# --- placing records -------------------------------------------------------------------------
+
+
+@dataclass
+class Placement:
+    houses_created: int = 0
+    houses_matched: int = 0
+    address_vague: int = 0
+    located: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    organisations_created: int = 0
+    organisations_matched: int = 0
+    facilities_created: int = 0
+    facilities_matched: int = 0
+    house_ids: set[int] = field(default_factory=set)
+    organisation_ids: set[int] = field(default_factory=set)
+    facility_ids: set[int] = field(default_factory=set)
+
+    def as_report(self) -> dict[str, Any]:
+        return {
+            "houses_created": self.houses_created,
+            "houses_matched": self.houses_matched,
+            "address_vague": self.address_vague,
+            "located": dict(self.located),
+            "organisations_created": self.organisations_created,
+            "organisations_matched": self.organisations_matched,
+            "facilities_created": self.facilities_created,
+            "facilities_matched": self.facilities_matched,
+        }
+
+
+def _cut(value: str, limit: int) -> str:
+    return (value or "")[:limit]
+
+
+def _house_from(parts: dict[str, str], key: str, text: str) -> House:
+    from .address import AddressParts
+
+    standard = AddressParts.from_dict(parts).standard() or text
+    return House(
+        address=_cut(standard, 255),
+        address_key=_cut(key, 255),
+        province=_cut(parts.get("province", ""), 50),
+        city=_cut(parts.get("city", ""), 50),
+        district=_cut(parts.get("district", ""), 50),
+        street_name=_cut(parts.get("street", ""), 50),
+        community_name=_cut(parts.get("community", ""), 50),
+        road=_cut(parts.get("road", ""), 100),
+        number=_cut(parts.get("number", ""), 30),
+        building=_cut(parts.get("building", ""), 30),
+        unit=_cut(parts.get("unit", ""), 30),
+        floor=_cut(parts.get("floor", ""), 10),
+        room=_cut(parts.get("room", ""), 30),
+    )
+
+
+def place_houses(
+    records: list[SourceRecord], *, geocoder: Geocoder | None = None, placement: Placement
+) -> None:
+    """Link each record with a precise address to its house (created when new) and put the
+    house, and so the record, in a grid. Records must be saved (they have ids)."""
+    with_key = [r for r in records if r.address_parts.get("key")]
+    placement.address_vague += sum(
+        1 for r in records if r.address and not r.address_parts.get("key")
+    )
+    if not with_key:
+        return
+    keys = sorted({r.address_parts["key"] for r in with_key})
+    existing: dict[str, House] = {}
+    for chunk in iter_chunks(keys, CHUNK):
+        for house in House.objects.filter(is_active=True, address_key__in=chunk):
+            existing[house.address_key] = house
+    geocoder = geocoder or Geocoder()
+    first_by_key: dict[str, SourceRecord] = {}
+    for record in with_key:
+        first_by_key.setdefault(record.address_parts["key"], record)
+    new_houses: dict[str, House] = {}
+    coords: list[tuple[str, float, float]] = []
+    for key, record in first_by_key.items():
+        if key in existing:
+            continue
+        house = _house_from(record.address_parts, key, record.address)
+        lon, lat = record.data.get("lon"), record.data.get("lat")
+        if lon is not None and lat is not None:
+            house.lon, house.lat = float(lon), float(lat)
+            coords.append((key, float(lon), float(lat)))
+        new_houses[key] = house
+    # houses without a grid may be placed now, by a row with coordinates
+    for record in with_key:
+        house = existing.get(record.address_parts["key"])
+        lon, lat = record.data.get("lon"), record.data.get("lat")
+        if house is not None and house.grid_id is None and lon is not None and lat is not None:
+            coords.append((house.address_key, float(lon), float(lat)))
+    grids_by_key: dict[str, int] = {}
+    for (key, _lon, _lat), grid_id in zip(
+        coords, locate_points([(c[1], c[2]) for c in coords]), strict=True
+    ):
+        if grid_id is not None:
+            grids_by_key.setdefault(key, grid_id)
+    geocoder.learn_buildings(
+        (_stem(h.community_name), h.road, h.number) for h in new_houses.values()
+    )
+    for key, house in new_houses.items():
+        if key in grids_by_key:
+            house.grid_id = grids_by_key[key]
+            placement.located["coordinates"] += 1
+            geocoder.remember(first_by_key[key].address_parts, house.grid_id)
+    for key, house in new_houses.items():
+        if key in grids_by_key:
+            continue
+        grid_id, how = geocoder.by_names(first_by_key[key].address_parts)
+        house.grid_id = grid_id
+        placement.located[how] += 1
+    created = House.objects.bulk_create(list(new_houses.values()), batch_size=CHUNK)
+    placement.houses_created += len(created)
+    placement.houses_matched += len(existing)
+    for house in created:
+        existing[house.address_key] = house
+    to_place = [h for h in existing.values() if h.grid_id is None and h.address_key in grids_by_key]
+    for house in to_place:
+        house.grid_id = grids_by_key[house.address_key]
+    if to_place:
+        House.objects.bulk_update(to_place, ["grid"], batch_size=CHUNK)
+    for record in with_key:
+        house = existing[record.address_parts["key"]]
+        record.house_id = house.pk
+        record.grid_id = house.grid_id
+        placement.house_ids.add(house.pk)
+
+
+_ORG_NOISE = re.compile(r"[\s()（）\[\]【】·.,，、\"'“”]+")
+
+
+def organisation_name_key(name: str) -> str:
+    """Organisation names compared loosely: full-width, traditional characters, brackets
+    and spaces do not matter (北京（幸福）商貿有限公司 = 北京幸福商贸有限公司)."""
+    from .validators import to_simplified
+
+    text = unicodedata.normalize("NFKC", name or "")
+    return _ORG_NOISE.sub("", to_simplified(text)).lower()[:200]
+
+
+def place_organisations(records: list[SourceRecord], *, placement: Placement) -> None:
+    """Link organisation records: by credit code, else by name key and house."""
+    if not records:
+        return
+    usccs = sorted({r.data["uscc"] for r in records if r.data.get("uscc")})
+    names = sorted({organisation_name_key(r.name) for r in records})
+    by_uscc: dict[str, Organisation] = {}
+    by_name_house: dict[tuple[str, int | None], Organisation] = {}
+    for chunk in iter_chunks(usccs, CHUNK):
+        for org in Organisation.objects.filter(is_active=True, uscc__in=chunk):
+            by_uscc[org.uscc or ""] = org
+    for chunk in iter_chunks(names, CHUNK):
+        for org in Organisation.objects.filter(is_active=True, name_key__in=chunk):
+            by_name_house.setdefault((org.name_key, org.house_id), org)
+    new: list[Organisation] = []
+    pending: dict[str, Organisation] = {}
+    links: list[tuple[SourceRecord, Organisation]] = []
+    for record in records:
+        uscc = record.data.get("uscc") or None
+        name_key = organisation_name_key(record.name)
+        org = by_uscc.get(uscc) if uscc else None
+        if org is None:
+            candidate = by_name_house.get((name_key, record.house_id))
+            # a name match never joins two different credit codes
+            if candidate is not None and (not uscc or not candidate.uscc):
+                org = candidate
+        if org is None:
+            token = uscc or f"{name_key}|{record.house_id}"
+            org = pending.get(token)
+            if org is None:
+                org = Organisation(
+                    name=_cut(record.name, 200),
+                    name_key=name_key,
+                    uscc=uscc,
+                    address=_cut(record.address, 255),
+                    house_id=record.house_id,
+                    grid_id=record.grid_id,
+                )
+                pending[token] = org
+                new.append(org)
+                if uscc:
+                    by_uscc[uscc] = org
+                by_name_house.setdefault((name_key, record.house_id), org)
+        links.append((record, org))
+    Organisation.objects.bulk_create(new, batch_size=CHUNK)
+    placement.organisations_created += len(new)
+    placement.organisations_matched += len({id(o) for _r, o in links} - {id(o) for o in new})
+    for record, org in links:
+        record.organisation_id = org.pk
+        placement.organisation_ids.add(org.pk)
+
+
+def place_facilities(records: list[SourceRecord], *, placement: Placement) -> None:
+    """Link facility records by component code; a new facility is placed by its
+    coordinates."""
+    if not records:
+        return
+    codes = sorted({r.data["code"] for r in records if r.data.get("code")})
+    existing: dict[str, Facility] = {}
+    for chunk in iter_chunks(codes, CHUNK):
+        for facility in Facility.objects.filter(is_active=True, code__in=chunk):
+            existing[facility.code] = facility
+    new: dict[str, Facility] = {}
+    for record in records:
+        code = record.data.get("code")
+        if not code or code in existing or code in new:
+            continue
+        lon, lat = record.data.get("lon"), record.data.get("lat")
+        new[code] = Facility(
+            code=code,
+            name=_cut(record.name, 100),
+            address=_cut(record.address, 255),
+            lon=lon,
+            lat=lat,
+            grid_id=record.grid_id,
+        )
+    located = [f for f in new.values() if f.lon is not None and f.lat is not None]
+    for facility, grid_id in zip(
+        located,
+        locate_points([(f.lon, f.lat) for f in located]),
+        strict=True,  # type: ignore[misc]
+    ):
+        facility.grid_id = grid_id or facility.grid_id
+    Facility.objects.bulk_create(list(new.values()), batch_size=CHUNK)
+    placement.facilities_created += len(new)
+    placement.facilities_matched += len(existing)
+    existing.update(new)
+    for record in records:
+        facility = existing.get(record.data.get("code") or "")
+        if facility is not None:
+            record.facility_id = facility.pk
+            record.grid_id = facility.grid_id or record.grid_id
+            placement.facility_ids.add(facility.pk)
+
+
+# --- golden values ---------------------------------------------------------------------------
+
+
+def trust_for_all() -> golden.TrustFor:
+    return golden.trust_table(Source.objects.all())
+
+
+def _source_keys() -> dict[int, str]:
+    return dict(Source.objects.values_list("id", "key"))
+
+
+def _sealed(record: dict[str, Any], name: str) -> tuple[str, str, str] | None:
+    encrypted = record.get(f"{name}_encrypted")
+    if not encrypted:
+        return None
+    return (encrypted, record[f"{name}_index"], record[f"{name}_masked"])
+
+
+_RECORD_COLUMNS = (
+    "id",
+    "source_id",
+    "observed_at",
+    "data",
+    "name",
+    "address",
+    "superseded",
+    "house_id",
+    "grid_id",
+    "birth_date",
+    "sex",
+    "id_number_encrypted",
+    "id_number_index",
+    "id_number_masked",
+    "phone_encrypted",
+    "phone_index",
+    "phone_masked",
+)
+
+
+def _records_by(link: str, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in iter_chunks(sorted(set(ids)), CHUNK):
+        rows = SourceRecord.objects.filter(**{f"{link}_id__in": chunk}, superseded=False).values(
+            f"{link}_id", *_RECORD_COLUMNS
+        )
+        for row in rows:
+            grouped[row[f"{link}_id"]].append(row)
+    return grouped
+
+
+def _as_values(
+    rows: list[dict[str, Any]],
+    keys: dict[int, str],
+    extract: Callable[[dict[str, Any]], dict[str, Any]],
+) -> list[golden.RecordValues]:
+    return [
+        golden.RecordValues(
+            record_id=row["id"],
+            source=keys.get(row["source_id"], ""),
+            observed_at=row["observed_at"],
+            values=extract(row),
+            superseded=row["superseded"],
+        )
+        for row in rows
+    ]
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def recompute_houses(ids: Iterable[int], *, trust_for: golden.TrustFor | None = None) -> int:
+    """Recompute the golden values of these houses from their records; returns how many."""
+    trust_for = trust_for or trust_for_all()
+    keys = _source_keys()
+    grouped = _records_by("house", ids)
+    houses = []
+    for chunk in iter_chunks(sorted(grouped), CHUNK):
+        houses.extend(House.objects.filter(pk__in=chunk))
+
+    def extract(row: dict[str, Any]) -> dict[str, Any]:
+        data = row["data"] or {}
+        return {
+            "address": row["address"],
+            "house_use": data.get("house_use"),
+            "area_m2": data.get("area_m2"),
+            "owner_name": data.get("owner_name"),
+        }
+
+    for house in houses:
+        result = golden.compute(
+            _as_values(grouped[house.pk], keys, extract), golden.HOUSE_FIELDS, trust_for
+        )
+        values = result.values
+        house.house_use = values.get("house_use", "")
+        house.area_m2 = _decimal(values.get("area_m2"))
+        house.owner_name = _cut(values.get("owner_name", ""), 100)
+        house.provenance = result.provenance
+    House.objects.bulk_update(
+        houses, ["house_use", "area_m2", "owner_name", "provenance", "updated_at"], batch_size=CHUNK
+    )
+    return len(houses)
+
+
+def recompute_organisations(ids: Iterable[int], *, trust_for: golden.TrustFor | None = None) -> int:
+    trust_for = trust_for or trust_for_all()
+    keys = _source_keys()
+    grouped = _records_by("organisation", ids)
+    orgs = []
+    for chunk in iter_chunks(sorted(grouped), CHUNK):
+        orgs.extend(Organisation.objects.filter(pk__in=chunk))
+    houses: dict[int, int | None] = {}
+
+    def extract(row: dict[str, Any]) -> dict[str, Any]:
+        data = row["data"] or {}
+        houses[row["id"]] = row["house_id"]
+        return {
+            "org_name": data.get("org_name") or row["name"],
+            "uscc": data.get("uscc"),
+            "legal_rep": data.get("legal_rep"),
+            "phone": _sealed(row, "phone"),
+            "address": row["address"],
+            "org_type": data.get("org_type"),
+            "org_status": data.get("org_status"),
+            "founded_on": data.get("founded_on"),
+        }
+
+    grids: dict[int, int | None] = {}
+    for org in orgs:
+        result = golden.compute(
+            _as_values(grouped[org.pk], keys, extract), golden.ORGANISATION_FIELDS, trust_for
+        )
+        values = result.values
+        org.name = _cut(values.get("org_name", org.name), 200)
+        org.name_key = organisation_name_key(org.name)
+        org.uscc = values.get("uscc") or org.uscc
+        org.legal_rep = _cut(values.get("legal_rep", ""), 100)
+        phone = values.get("phone")
+        org.phone_encrypted, org.phone_index, org.phone_masked = phone or ("", "", "")
+        org.address = _cut(values.get("address", ""), 255)
+        org.org_type = _cut(values.get("org_type", ""), 50)
+        org.status = values.get("org_status", "")
+        org.founded_on = _date(values.get("founded_on"))
+        winner = result.winners.get("address")
+        if winner is not None and houses.get(winner):
+            org.house_id = houses[winner]
+        org.provenance = _rename(result.provenance, {"org_name": "name", "org_status": "status"})
+    house_ids = {o.house_id for o in orgs if o.house_id}
+    for chunk in iter_chunks(sorted(house_ids), CHUNK):
+        grids.update(House.objects.filter(pk__in=chunk).values_list("id", "grid_id"))
+    for org in orgs:
+        if org.house_id and grids.get(org.house_id):
+            org.grid_id = grids[org.house_id]
+    Organisation.objects.bulk_update(
+        orgs,
+        [
+            "name",
+            "name_key",
+            "uscc",
+            "legal_rep",
+            "phone_encrypted",
+            "phone_index",
+            "phone_masked",
+            "address",
+            "org_type",
+            "status",
+            "founded_on",
+            "house",
+            "grid",
+            "provenance",
+            "updated_at",
+        ],
+        batch_size=CHUNK,
+    )
+    return len(orgs)
+
+
+def recompute_facilities(ids: Iterable[int], *, trust_for: golden.TrustFor | None = None) -> int:
+    trust_for = trust_for or trust_for_all()
+    keys = _source_keys()
+    grouped = _records_by("facility", ids)
+    facilities = []
+    for chunk in iter_chunks(sorted(grouped), CHUNK):
+        facilities.extend(Facility.objects.filter(pk__in=chunk))
+
+    def extract(row: dict[str, Any]) -> dict[str, Any]:
+        data = dict(row["data"] or {})
+        data.setdefault("name", row["name"])
+        data.setdefault("address", row["address"])
+        return data
+
+    for facility in facilities:
+        result = golden.compute(
+            _as_values(grouped[facility.pk], keys, extract), golden.FACILITY_FIELDS, trust_for
+        )
+        values = result.values
+        facility.name = _cut(values.get("name", facility.name), 100)
+        facility.kind = _cut(values.get("kind", ""), 10)
+        facility.status = values.get("status", "")
+        facility.address = _cut(values.get("address", ""), 255)
+        facility.lon = values.get("lon", facility.lon)
+        facility.lat = values.get("lat", facility.lat)
+        facility.provenance = result.provenance
+    Facility.objects.bulk_update(
+        facilities,
+        ["name", "kind", "status", "address", "lon", "lat", "provenance", "updated_at"],
+        batch_size=CHUNK,
+    )
+    return len(facilities)
+
+
+def _rename(provenance: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {names.get(k, k): v for k, v in provenance.items()}
+
+
+PERSON_UPDATE_FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "id_number_encrypted",
+    "id_number_index",
+    "id_number_masked",
+    "phone_encrypted",
+    "phone_index",
+    "phone_masked",
+    "person_type",
+    "address",
+    "household_address",
+    "house",
+    "grid",
+    "relation_to_head",
+    "household_no",
+    "employer_uscc",
+    "tags",
+    "provenance",
+    "updated_at",
+]
+
+
+def _person_values(row: dict[str, Any]) -> dict[str, Any]:
+    data = row["data"] or {}
+    return {
+        "name": row["name"] or data.get("name"),
+        "sex": row["sex"] or data.get("sex"),
+        "birth_date": row["birth_date"] or _date(data.get("birth_date")),
+        "ethnicity": data.get("ethnicity"),
+        "id_number": _sealed(row, "id_number"),
+        "phone": _sealed(row, "phone"),
+        "address": row["address"],
+        "household_address": data.get("household_address"),
+        "household_no": data.get("household_no"),
+        "relation_to_head": data.get("relation_to_head"),
+        "person_type": data.get("person_type"),
+        "employer_uscc": data.get("employer_uscc"),
+        "tag": data.get("tag"),
+    }
+
+
+def apply_person_golden(
+    person: Person, rows: list[dict[str, Any]], keys: dict[int, str], trust_for: golden.TrustFor
+) -> None:
+    """Set ``person``'s golden fields from its record rows (not saved)."""
+    values_list = _as_values(rows, keys, _person_values)
+    result = golden.compute(values_list, golden.PERSON_FIELDS, trust_for)
+    values = result.values
+    person.name = _cut(values.get("name", ""), 100)
+    person.sex = values.get("sex", "")
+    person.birth_date = values.get("birth_date")
+    person.ethnicity = _cut(values.get("ethnicity", ""), 20)
+    sealed_id = values.get("id_number") or ("", "", "")
+    person.id_number_encrypted, person.id_number_index, person.id_number_masked = sealed_id
+    sealed_phone = values.get("phone") or ("", "", "")
+    person.phone_encrypted, person.phone_index, person.phone_masked = sealed_phone
+    person.person_type = values.get("person_type", "")
+    person.address = _cut(values.get("address", ""), 255)
+    person.household_address = _cut(values.get("household_address", ""), 255)
+    person.household_no = _cut(values.get("household_no", ""), 30)
+    person.relation_to_head = _cut(values.get("relation_to_head", ""), 20)
+    person.employer_uscc = values.get("employer_uscc", "")
+    person.tags = golden.union_tags(values_list)
+    by_id = {row["id"]: row for row in rows}
+    winner = result.winners.get("address")
+    house_row = by_id.get(winner) if winner is not None else None
+    if house_row is None or not house_row["house_id"]:
+        # the best-trusted record that did place the person in a house
+        placed = [r for r in values_list if by_id[r.record_id]["house_id"]]
+        best = golden.winning(
+            golden.Observation(
+                r.record_id, r.source, r.observed_at, trust_for(r.source, "address"), 1
+            )
+            for r in placed
+        )
+        house_row = by_id[best.record_id] if best else None
+    person.house_id = house_row["house_id"] if house_row else None
+    person.grid_id = house_row["grid_id"] if house_row else None
+    provenance = result.provenance
+    if person.tags:
+        tag_records = [r for r in values_list if r.values.get("tag")]
+        latest = max(tag_records, key=lambda r: (r.observed_at, r.record_id))
+        provenance["tags"] = {
+            "record": latest.record_id,
+            "source": latest.source,
+            "observed_at": latest.observed_at.isoformat(),
+            "trust": trust_for(latest.source, "tag"),
+        }
+    person.provenance = provenance
+
+
+def recompute_people(ids: Iterable[int], *, trust_for: golden.TrustFor | None = None) -> int:
+    """Recompute the golden values of these people from their records."""
+    trust_for = trust_for or trust_for_all()
+    keys = _source_keys()
+    grouped = _records_by("person", ids)
+    people: list[Person] = []
+    for chunk in iter_chunks(sorted(set(ids)), CHUNK):
+        people.extend(Person.objects.filter(pk__in=chunk))
+    for person in people:
+        apply_person_golden(person, grouped.get(person.pk, []), keys, trust_for)
+    Person.objects.bulk_update(people, PERSON_UPDATE_FIELDS, batch_size=CHUNK)
+    return len(people)
+
+
+def entity_filter(entity_type: str) -> Q:
+    return Q(entity_type=entity_type, superseded=False)
+
+
+__all__ = [
+    "EntityType",
+    "Geocoder",
+    "Placement",
+    "apply_person_golden",
+    "organisation_name_key",
+    "place_facilities",
+    "place_houses",
+    "place_organisations",
+    "recompute_facilities",
+    "recompute_houses",
+    "recompute_organisations",
+    "recompute_people",
+]
