@@ -8,4 +8,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("org/", include("grassroots.org.api_urls")),
     path("cases/", include("grassroots.cases.api_urls")),
+    path("registry/", include("grassroots.registry.api_urls")),
 ]
