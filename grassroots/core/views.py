@@ -77,6 +77,22 @@ HOME_TILES: list[Tile] = [
         "staff",
         roles=(Role.GRID_WORKER,),
     ),
+    Tile(
+        "insight:dashboard",
+        _("数据看板"),
+        _("诉求量、趋势、热力地图和排名，逐级下钻"),
+        "chart",
+        "staff",
+        roles=(Role.LEADER, Role.DISPATCHER, Role.ADMIN),
+    ),
+    Tile(
+        "insight:assessment",
+        _("考评"),
+        _("各部门、街道、社区、网格的响应率、解决率、满意率和综合得分"),
+        "chart",
+        "staff",
+        roles=(Role.LEADER, Role.DISPATCHER, Role.ADMIN, Role.DEPT_HANDLER),
+    ),
     Tile("login", _("工作人员登录"), _("网格员、调度员、部门人员登录"), "user", "anonymous"),
 ]
 

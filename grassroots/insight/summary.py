@@ -495,3 +495,22 @@ def _bulk(model: Any, objects: Iterable[Any], size: int = 5000) -> int:
         model.objects.bulk_create(chunk)
         count += len(chunk)
     return count
+
+
+# --- queue job ------------------------------------------------------------------------------
+
+
+def _register_task() -> Any:
+    from huey.contrib.djhuey import HUEY, db_task
+
+    @db_task(name="insight.rebuild")
+    @HUEY.lock_task("insight-rebuild")
+    def rebuild_in_queue() -> int:
+        """Rebuild every rollup from the case table in the task queue (after an import, a
+        boundary change or a demo wipe). Returns the number of cases."""
+        return rebuild().cases
+
+    return rebuild_in_queue
+
+
+rebuild_in_queue = _register_task()
