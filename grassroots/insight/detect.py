@@ -18,14 +18,14 @@ the benchmark (``bench/warning.py``) and the tests call the same code:
     Space-time clusters: H3 cells whose reports in a short window, summed over a disk of
     neighbouring cells (``h3.grid_disk``), are far above the cells' baseline; the
     p-value is Bonferroni-corrected for the number of disks tried, and overlapping
-    disks are merged greedily (most significant first, as in Kulldorff's secondary
-    clusters).
+    significant disks are merged into one cluster of the cells that hold reports.
 ``detect_repeats``
     The same reporter (phone blind index / account) or the same address reporting again
     and again within N days.
 ``assess_sensor``
-    A device repeatedly past its threshold without an open case, or a rising series that
-    will cross the threshold soon (Theil–Sen slope, Mann–Kendall test).
+    A device repeatedly past its threshold without an open case, a rising series that
+    will cross the threshold soon (Theil–Sen slope, Mann–Kendall test), or a device whose
+    excursions keep coming back after their cases were closed.
 
 The method and its parameters are described in docs/development/early-warning.md.
 """
@@ -401,8 +401,8 @@ def detect_clusters(
     listed). Every disk of radius 0..``k_ring`` around a cell with reports is a
     candidate; a candidate is significant when its Poisson p-value times the number of
     candidates is below ``alpha``, it holds at least ``min_count`` reports and at least
-    ``min_ratio`` times its expectation. Non-overlapping significant disks are kept,
-    most significant first."""
+    ``min_ratio`` times its expectation. Significant disks that overlap are merged into
+    one cluster (the most significant one's centre), made of their cells with reports."""
     import h3
 
     candidates: list[tuple[float, str, tuple[str, ...], int, float]] = []
@@ -420,15 +420,26 @@ def detect_clusters(
             p = float(stats.poisson.sf(obs - 1, exp))
             candidates.append((p, center, cells, obs, exp))
     tried = max(len(candidates), 1)
-    taken: set[str] = set()
-    clusters = []
-    for p, center, cells, obs, exp in sorted(candidates, key=lambda c: (c[0], -c[3])):
+    # significant disks, most significant first; overlapping ones merge into one cluster
+    # made of their cells that hold reports
+    groups: list[tuple[float, str, set[str]]] = []
+    for p, center, cells, _obs, _exp in sorted(candidates, key=lambda c: (c[0], -c[3])):
         corrected = min(1.0, p * tried)
         if corrected >= alpha:
             break
-        if taken.intersection(cells):
-            continue
-        taken.update(cells)
+        busy = {c for c in cells if observed.get(c, 0) > 0}
+        for i, (best_p, best_center, members) in enumerate(groups):
+            if members & busy or set(cells) & members:
+                groups[i] = (best_p, best_center, members | busy)
+                break
+        else:
+            groups.append((corrected, center, busy))
+    clusters = []
+    for _p, center, members in groups:
+        cells = tuple(sorted(members))
+        obs = sum(observed.get(c, 0) for c in cells)
+        exp = max(sum(expected.get(c, default_expected) for c in cells), 1e-6)
+        corrected = min(1.0, float(stats.poisson.sf(obs - 1, exp)) * tried)
         severity = CRITICAL if corrected < critical_p and obs >= 2 * min_count else WARNING
         clusters.append(Cluster(center, cells, obs, exp, corrected, severity))
     return clusters
@@ -488,7 +499,7 @@ def normalise_address(address: str) -> str:
 
 @dataclass(frozen=True)
 class SensorAssessment:
-    reason: str  # "" | "repeated" | "rising"
+    reason: str  # "" | "repeated" | "rising" | "recurring"
     severity: str
     over_count: int
     slope_per_hour: float
@@ -503,6 +514,8 @@ def assess_sensor(
     threshold: float,
     above: bool = True,
     has_open_case: bool = False,
+    excursions: int = 0,
+    recur_min: int = 3,
     repeat_min: int = 3,
     horizon_hours: float = 24.0,
     trend_p: float = 0.01,
@@ -512,9 +525,14 @@ def assess_sensor(
     ``repeat_min`` readings past the threshold and no open case to show for it.
     ``rising``: the latest reading is not past the threshold yet, the series moves
     towards it (Mann–Kendall on Kendall's τ, p < ``trend_p``) and its Theil–Sen line
-    crosses it within ``horizon_hours``."""
+    crosses it within ``horizon_hours``. ``recurring``: the device opened at least
+    ``recur_min`` separate excursion cases recently (``excursions``, counted by the
+    caller): each was closed, the cause was not fixed."""
     n = len(values)
     if n == 0:
+        if excursions >= recur_min:
+            severity = CRITICAL if excursions >= 2 * recur_min else WARNING
+            return SensorAssessment("recurring", severity, 0, 0.0, None, None)
         return SensorAssessment("", "", 0, 0.0, None, None)
     v = np.asarray(values, dtype=float)
     sign = 1.0 if above else -1.0
@@ -535,6 +553,9 @@ def assess_sensor(
             if 0 <= eta <= horizon_hours:
                 severity = WARNING if eta <= horizon_hours / 4 else INFO
                 return SensorAssessment("rising", severity, over_count, slope, float(eta), last)
+    if excursions >= recur_min:
+        severity = CRITICAL if excursions >= 2 * recur_min else WARNING
+        return SensorAssessment("recurring", severity, over_count, slope, None, last)
     return SensorAssessment("", "", over_count, slope, None, last)
 
 

@@ -229,3 +229,11 @@ def test_sensor_noise_is_not_a_trend():
     values = list(2.0 + rng.normal(0, 0.1, 24))
     assert detect.assess_sensor(hours(24), values, threshold=3.0).reason == ""
     assert detect.assess_sensor([], [], threshold=3.0).reason == ""
+
+
+def test_sensor_excursions_that_keep_coming_back():
+    quiet = [1.0, 1.1, 0.9]
+    assert detect.assess_sensor(hours(3), quiet, threshold=3.0, excursions=2).reason == ""
+    result = detect.assess_sensor(hours(3), quiet, threshold=3.0, excursions=3)
+    assert (result.reason, result.severity) == ("recurring", detect.WARNING)
+    assert detect.assess_sensor([], [], threshold=3.0, excursions=6).severity == detect.CRITICAL
