@@ -379,7 +379,13 @@ def _lock_for_rebuild() -> None:
 def rebuild(
     progress: Callable[[int], None] | None = None, *, batch: int = REBUILD_BATCH
 ) -> RebuildResult:
-    """Recompute every fact and rollup from the case table (in one transaction)."""
+    """Recompute every fact and rollup from the case table (in one transaction).
+
+    One pass over the cases in primary-key batches: each fact is computed (the same
+    :func:`fact_of` the receiver uses) and inserted, and its counters are summed in memory
+    per (month, area, department, category, channel); the sums are then rolled up the tree
+    and inserted. Rows go in with ``executemany`` of plain tuples (the ORM's per-value
+    preparation would cost more than everything else together)."""
     result = RebuildResult()
     units = {
         pk: UnitRef(pk, level, path, parent_id)
@@ -388,44 +394,51 @@ def rebuild(
         )
     }
     by_path = {u.path: u for u in units.values()}
-    chains: dict[int, list[UnitRef]] = {}
-    monthly: dict[MonthlyKey, list[float]] = defaultdict(lambda: [0] * len(MEASURES))
+    size = len(MEASURES)
+    monthly: dict[MonthlyKey, list[float]] = defaultdict(lambda: [0] * size)
     daily: dict[tuple[date, int, int], int] = defaultdict(int)
     cells: dict[tuple[date, str, int, int], int] = defaultdict(int)
-    measure_index = list(enumerate(MEASURES))
+    day = connection.ops.adapt_datefield_value
     with transaction.atomic():
         _lock_for_rebuild()
         for model in (CaseFact, MonthlyStat, DailyStat, CellStat):
             model.objects.all().delete()
+        fact_insert = _inserter(CaseFact, FACT_FIELDS)
         for rows in _case_batches(batch):
             facts = []
             for values in rows:
                 row = _Row(*values)
-                area = units[row.area_id]
-                fact = fact_of(row, area_path=area.path)
-                facts.append(CaseFact(case_id=row.pk, **fact))
-                sums = monthly[
+                fact = fact_of(row, area_path=units[row.area_id].path)
+                measures = [fact[name] for name in MEASURES]
+                facts.append(
                     (
-                        fact["month"],
-                        row.area_id,
-                        row.department_id,
-                        row.category_id,
+                        row.pk,
+                        day(fact["received_on"]),
+                        day(fact["month"]),
                         row.channel,
+                        row.category_id,
+                        row.area_id,
+                        fact["unit_path"],
+                        row.department_id,
+                        fact["h3_cell"],
+                        *measures,
                     )
+                )
+                sums = monthly[
+                    (fact["month"], row.area_id, row.department_id, row.category_id, row.channel)
                 ]
-                for i, name in measure_index:
-                    sums[i] += fact[name]
+                for i in range(size):
+                    sums[i] += measures[i]
                 daily[(fact["received_on"], row.area_id, row.category_id)] += 1
                 if fact["h3_cell"]:
                     cells[(fact["month"], fact["h3_cell"], row.area_id, row.category_id)] += 1
-            CaseFact.objects.bulk_create(facts, batch_size=2000)
+            fact_insert(facts)
             result.cases += len(rows)
             if progress is not None:
                 progress(len(rows))
         # Roll the area-level sums up to every unit on the area's path.
-        rolled: dict[tuple[date, int, int | None, int, str], list[float]] = defaultdict(
-            lambda: [0] * len(MEASURES)
-        )
+        chains: dict[int, list[UnitRef]] = {}
+        rolled: dict[MonthlyKey, list[float]] = defaultdict(lambda: [0] * size)
         for (month, area_id, department_id, category_id, channel), sums in monthly.items():
             chain = chains.get(area_id)
             if chain is None:
@@ -433,68 +446,101 @@ def rebuild(
                 chains[area_id] = chain
             for unit in chain:
                 target = rolled[(month, unit.id, department_id, category_id, channel)]
-                for i in range(len(MEASURES)):
+                for i in range(size):
                     target[i] += sums[i]
-        result.monthly_rows = _bulk(
+        result.monthly_rows = _insert_all(
             MonthlyStat,
+            MONTHLY_FIELDS,
             (
-                MonthlyStat(
-                    month=month,
-                    unit_id=unit_id,
-                    level=units[unit_id].level,
-                    unit_path=units[unit_id].path,
-                    parent_id=units[unit_id].parent_id,
-                    department_id=department_id,
-                    category_id=category_id,
-                    channel=channel,
-                    **dict(zip(MEASURES, sums, strict=True)),
+                (
+                    day(month),
+                    unit_id,
+                    units[unit_id].level,
+                    units[unit_id].path,
+                    units[unit_id].parent_id,
+                    department_id,
+                    category_id,
+                    channel,
+                    *sums,
                 )
                 for (month, unit_id, department_id, category_id, channel), sums in rolled.items()
             ),
         )
-        result.daily_rows = _bulk(
+        result.daily_rows = _insert_all(
             DailyStat,
+            ("day", "unit", "unit_path", "category", "received"),
             (
-                DailyStat(
-                    day=day,
-                    unit_id=area_id,
-                    unit_path=units[area_id].path,
-                    category_id=category_id,
-                    received=n,
-                )
-                for (day, area_id, category_id), n in daily.items()
+                (day(d), area_id, units[area_id].path, category_id, n)
+                for (d, area_id, category_id), n in daily.items()
             ),
         )
-        result.cell_rows = _bulk(
+        result.cell_rows = _insert_all(
             CellStat,
+            ("month", "h3_cell", "unit", "unit_path", "category", "received"),
             (
-                CellStat(
-                    month=month,
-                    h3_cell=cell,
-                    unit_id=area_id,
-                    unit_path=units[area_id].path,
-                    category_id=category_id,
-                    received=n,
-                )
+                (day(month), cell, area_id, units[area_id].path, category_id, n)
                 for (month, cell, area_id, category_id), n in cells.items()
             ),
         )
     return result
 
 
-def _bulk(model: Any, objects: Iterable[Any], size: int = 5000) -> int:
+FACT_FIELDS = (
+    "case",
+    "received_on",
+    "month",
+    "channel",
+    "category",
+    "area",
+    "unit_path",
+    "department",
+    "h3_cell",
+    *MEASURES,
+)
+MONTHLY_FIELDS = (
+    "month",
+    "unit",
+    "level",
+    "unit_path",
+    "parent",
+    "department",
+    "category",
+    "channel",
+    *MEASURES,
+)
+
+
+def _inserter(model: Any, fields: tuple[str, ...]) -> Callable[[list[tuple[Any, ...]]], None]:
+    """``insert(rows)``: one parameterised INSERT run with ``executemany`` (portable SQL;
+    every value already in its database form)."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(model._meta.get_field(name).column) for name in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # identifiers come from the model and are quoted; every value is a parameter
+    sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+
+    def insert(rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+
+    return insert
+
+
+def _insert_all(
+    model: Any, fields: tuple[str, ...], rows: Iterable[tuple[Any, ...]], size: int = 10_000
+) -> int:
+    insert = _inserter(model, fields)
     count = 0
-    chunk: list[Any] = []
-    for obj in objects:
-        chunk.append(obj)
+    chunk: list[tuple[Any, ...]] = []
+    for row in rows:
+        chunk.append(row)
         if len(chunk) >= size:
-            model.objects.bulk_create(chunk)
+            insert(chunk)
             count += len(chunk)
             chunk = []
-    if chunk:
-        model.objects.bulk_create(chunk)
-        count += len(chunk)
-    return count
+    insert(chunk)
+    return count + len(chunk)
 
 
 # --- queue job ------------------------------------------------------------------------------
