@@ -38,6 +38,7 @@ class SharingErrorOut(serializers.Serializer):
 
 
 ERRORS = {400: SharingErrorOut, 403: SharingErrorOut, 404: SharingErrorOut}
+MAX_ID = 2**63 - 1  # the largest primary key a database holds
 
 
 class RecordPage(CursorPage):
@@ -59,7 +60,7 @@ def _grant_param(value: Any) -> int | None:
         number = int(value)
     except (TypeError, ValueError):
         raise ValidationFailed(_("grant 须为授权编号（整数）。"), field="grant") from None
-    if number < 1:
+    if not 1 <= number <= MAX_ID:
         raise ValidationFailed(_("grant 须为授权编号（整数）。"), field="grant")
     return number
 
@@ -201,7 +202,10 @@ def _record_serializer(ds: Dataset) -> type[serializers.Serializer]:
 def _lookup_serializer(ds: Dataset) -> type[serializers.Serializer]:
     attrs: dict[str, Any] = {
         "grant": serializers.IntegerField(
-            required=False, min_value=1, help_text="the grant to read under (when several)"
+            required=False,
+            min_value=1,
+            max_value=MAX_ID,
+            help_text="the grant to read under (when several)",
         )
     }
     for spec in ds.fields:
@@ -215,7 +219,10 @@ def _lookup_serializer(ds: Dataset) -> type[serializers.Serializer]:
 
 class RecordFilterIn(serializers.Serializer):
     grant = serializers.IntegerField(
-        required=False, min_value=1, help_text="the grant to read under (when several)"
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="the grant to read under (when several)",
     )
     grid = serializers.CharField(
         required=False, max_length=15, help_text="unit code: records in that unit and below"
@@ -277,7 +284,7 @@ class RecordDetailApi(_DatasetView, APIView):
         _nothing_personal_in_url(self.ds, request.query_params)
         grant_id = _grant_param(request.query_params.get("grant"))
         reader = sharing.reader_for(user=request.user, dataset=self.ds.key, grant_id=grant_id)
-        obj = reader.records.filter(pk=pk).first()
+        obj = reader.records.filter(pk=pk).first() if pk <= MAX_ID else None
         if obj is None:
             raise NotFound(_("找不到该记录。"))
         return Response(sharing.read_rows(reader, [obj])[0])

@@ -444,3 +444,13 @@ def test_schema_documents_the_registry_endpoints(world):
                 names = {param["name"] for param in operation.get("parameters", [])}
                 assert not names & {"id_number", "phone"}, p
     assert "403" in paths["/api/v1/registry/people/"]["get"]["responses"]
+
+
+def test_out_of_range_ids_are_refused_not_crashed(world):
+    make_grant(world.civil, fields=["name"])
+    client = api_client(world.handler)
+    assert client.get(PEOPLE, {"grant": 2**64}).status_code == 400
+    assert client.get(detail(2**64)).status_code == 404
+    assert client.get(detail(world.person.pk), {"grant": 2**64}).status_code == 400
+    response = client.post(LOOKUP, {"grant": 2**64, "id_number": world.id_number}, format="json")
+    assert response.status_code == 400
