@@ -102,10 +102,22 @@ _PUNCTUATION = re.compile(r"[\s,，。.、;；:：'\"“”‘’`()（）\[\]�
 _DASHES = re.compile(r"[－—–~～_]+")
 
 
+def _simplified_only(text: str) -> bool:
+    """Text GB2312 can write holds no traditional characters to convert: skip OpenCC (the
+    slowest step) for it."""
+    try:
+        text.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def normalise_text(text: str) -> str:
     """Half-width, simplified, without spaces or punctuation; dashes kept as ``-``."""
     value = unicodedata.normalize("NFKC", text or "")
-    value = str(_t2s().convert(value)).upper()
+    if not _simplified_only(value):
+        value = str(_t2s().convert(value))
+    value = value.upper()
     value = _DASHES.sub("-", value)
     return _PUNCTUATION.sub("", value).strip("-")
 
@@ -209,6 +221,13 @@ _TOKEN = re.compile(
 )
 
 
+_NUMBER_VALUE = re.compile(r"0*([0-9]+)([A-Z]?)")
+_DIGITS = re.compile(r"[0-9]+")
+_MUNICIPAL_DISTRICTS = re.compile(r"^市?辖区")
+_FIRST_DIGIT = re.compile(r"(地下|B)?[0-9]")
+_LETTER_BUILDING = re.compile(r"[A-Z](?=座|栋|幢|号楼)")
+
+
 @dataclass
 class _House:
     number: str = ""
@@ -220,7 +239,9 @@ class _House:
 
 def _clean_number(value: str) -> str:
     """Leading zeros off (0501 → 501), letters kept (12A)."""
-    match = re.fullmatch(r"0*([0-9]+)([A-Z]?)", value)
+    if value.isascii() and value.isdigit() and value[0] != "0":
+        return value
+    match = _NUMBER_VALUE.fullmatch(value)
     if not match:
         return value
     return (match.group(1).lstrip("0") or "0") + match.group(2)
@@ -314,7 +335,7 @@ def _parse_house(text: str) -> tuple[_House, list[str]]:
     if tail and tail not in ("院", "楼"):
         leftovers.append(tail)
     if house.room and not house.floor:
-        digits = re.match(r"[0-9]+", house.room)
+        digits = _DIGITS.match(house.room)
         if digits and 3 <= len(digits.group(0)) <= 4:
             house.floor = str(int(digits.group(0)[:-2]))
     return house, leftovers
@@ -326,7 +347,12 @@ def _parse_house(text: str) -> tuple[_House, list[str]]:
 
 def parse_address(text: str | None) -> AddressParts:
     """Split a Chinese address into its levels (see the module doc); never raises."""
-    value = normalise_text(text or "")
+    return _parse_cached(text or "")
+
+
+@lru_cache(maxsize=8192)  # members of a household follow each other in department files
+def _parse_cached(text: str) -> AddressParts:
+    value = normalise_text(text)
     if not value:
         return AddressParts()
     province = city = ""
@@ -337,7 +363,7 @@ def parse_address(text: str | None) -> AddressParts:
         if province in MUNICIPALITIES:
             city = province
             # 北京市市辖区 / 北京市辖区: the municipality's own districts
-            value = re.sub(r"^市?辖区", "", value)
+            value = _MUNICIPAL_DISTRICTS.sub("", value)
     if not city:
         city, value = _take(_CITY, value)
     district, value = _take(_DISTRICT, value)
@@ -346,13 +372,13 @@ def parse_address(text: str | None) -> AddressParts:
     if not community:
         community, value = _take(_VILLAGE, value)
     value = _convert_numerals(value)
-    first_digit = re.search(r"(地下|B)?[0-9]", value)
+    first_digit = _FIRST_DIGIT.search(value)
     if first_digit is None:
         road, house_text = value, ""
     else:
         road, house_text = value[: first_digit.start()], value[first_digit.start() :]
     # a letter building written before its marker (A座) belongs to the house part
-    letter = re.search(r"[A-Z](?=座|栋|幢|号楼)", road)
+    letter = _LETTER_BUILDING.search(road)
     if letter:
         road, house_text = road[: letter.start()], road[letter.start() :] + house_text
     road = road.strip("-")
