@@ -153,6 +153,17 @@ def test_dirty_cells_are_what_the_truth_says(written):
             assert bool(codes) == (index in truth.rejects), (key, index, codes)
 
 
+def test_variants_are_accepted(written):
+    """Unusual but valid spellings (+86 phones, lower-case x, 15-digit IDs, other date
+    formats, 汉) are not rejects."""
+    kinds = set()
+    for registry_file in written.files.values():
+        truth = registry_file.truth
+        kinds |= set(truth.variants.values())
+        assert not set(truth.variants) & set(truth.rejects)
+    assert {"phone_international", "date_iso", "id_15_digits"} <= kinds
+
+
 def test_xlsx_formula_is_a_real_formula_and_dates_are_cells(written):
     path = written.files["market_regulation"].path
     truth = written.files["market_regulation"].truth

@@ -72,6 +72,14 @@ def person_rows(
         seen = observed_date(rng, observed_at, birth or id_birth(id_number))
         if id_number.endswith("X") and rolls[i, 0] < 0.1:
             id_number, variants[i] = id_number.lower(), "id_lower_x"
+        elif (
+            source == "civil_affairs"
+            and rolls[i, 0] > 0.97
+            and id_number[6:8] == "19"
+            and id_birth(id_number) is not None
+        ):
+            # an old record still carries the 15-digit number issued before 1999
+            id_number, variants[i] = id_number[:6] + id_number[8:17], "id_15_digits"
         if phone and rolls[i, 1] < 0.04:
             phone = f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"
             variants[i] = "phone_international"
