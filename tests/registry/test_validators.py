@@ -359,6 +359,10 @@ def test_pandas_timestamp_and_numpy_numbers():
     assert parse_date(np.int64(45356)) == date(2024, 3, 5)
     assert parse_date(np.float64(45356.0)) == date(2024, 3, 5)
     assert code_of(parse_date, pd.NaT) == "required"
+    assert code_of(parse_date, pd.NA) == "required"
+    assert code_of(validate_id_number, pd.NA) == "required"
+    assert code_of(normalise_phone, np.nan) == "required"
+    assert parse_sex(pd.NA) == ""
     assert code_of(parse_date, float("nan")) == "required"
 
 

@@ -79,7 +79,9 @@ def is_blank(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str):
+        return not value.strip()
+    if type(value).__name__ == "NAType":  # pandas.NA: comparisons give NA, not a bool
         return True
     # pandas.NaT and numpy NaN-likes compare unequal to themselves
     try:
