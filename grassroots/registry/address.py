@@ -196,8 +196,11 @@ _PROVINCE = re.compile(
     + ")(?![路街道巷胡同里大])"  # 北京路 is a road, not Beijing
 )
 _NAME = r"[^0-9\-#号楼路街巷社村镇乡]"
-_CITY = re.compile(rf"{_NAME}{{1,8}}?(?:自治州|地区|盟|市)(?!场|区|政)")
-_DISTRICT = re.compile(rf"{_NAME}{{1,8}}?(?:(?<![小园{_CN_NUMBER}])区|县|旗|市)(?!社区|小区|场|政)")
+# what follows a city or district name is never a road, an estate or a market (城市花园,
+# 新区路, 和平市场 are places inside a district)
+_NOT_AFTER = "(?!社区|小区|场|政|区|路|街|巷|胡同|花园|广场|中心)"
+_CITY = re.compile(rf"{_NAME}{{2,8}}?(?:自治州|地区|盟|市){_NOT_AFTER}")
+_DISTRICT = re.compile(rf"{_NAME}{{1,8}}?(?:(?<![小园{_CN_NUMBER}])区|县|旗|市){_NOT_AFTER}")
 _STREET = re.compile(r"[^0-9\-#号楼路街巷社村]{1,10}?(?:街道办事处|街道|地区办事处|镇|乡)")
 _COMMUNITY = re.compile(
     r"[^0-9\-#号楼]{1,12}?(?:社区居民委员会|社区居委会|社区|居民委员会|居委会|村民委员会|村委会)"

@@ -157,6 +157,40 @@ def test_missing_levels_and_other_provinces():
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "road"),
+    [
+        ("城市花园3号楼201", "城市花园"),
+        ("新区路8号", "新区路"),
+        ("和平市场3号", "和平市场"),
+        ("市场街5号", "市场街"),
+        ("示范区里仁街3号", "里仁街"),
+        ("示范区园林路3号", "园林路"),
+        ("和平新村3号楼2单元501", "和平新村"),
+        ("张家村12号", "张家村"),
+    ],
+)
+def test_places_inside_a_district_are_not_cities_or_districts(text, road):
+    parts = parse_address(text)
+    assert parts.road == road
+    assert parts.city == parts.community == ""
+    assert parts.district in ("", "示范区")
+
+
+def test_county_level_cities_and_villages():
+    parts = parse_address("江苏省苏州市昆山市玉山镇和平路5号")
+    assert (parts.city, parts.district, parts.street) == ("苏州市", "昆山市", "玉山镇")
+    parts = parse_address("昌平区小汤山镇张家村委会张家村12号")
+    assert (parts.street, parts.community, parts.road, parts.number) == (
+        "小汤山镇",
+        "张家村委会",
+        "张家村",
+        "12",
+    )
+    parts = parse_address("上海市浦东新区世纪大道100号")
+    assert (parts.city, parts.district, parts.road) == ("上海市", "浦东新区", "世纪大道")
+
+
 def test_a_road_named_after_a_province_is_a_road():
     parts = parse_address("北京路12号")
     assert parts.province == ""
