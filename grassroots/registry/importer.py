@@ -437,6 +437,33 @@ class RowValidator:
         self.seen_keys: dict[str, int] = {}
         self._address_cache: dict[str, tuple[dict[str, str], str]] = {}
 
+    @classmethod
+    def for_values(
+        cls, spec: SourceSpec, values: dict[str, Any], *, observed_at: date
+    ) -> tuple[ValidRow, list[dict[str, str]]]:
+        """Validate canonical values entered by hand (a visit's corrections) with the same
+        rules as a file row; returns the row and the reasons (empty when valid)."""
+        validator = cls(
+            spec, HeaderMapping({}, []), [], default_observed_at=observed_at, today=observed_at
+        )
+        row = ValidRow(row_number=0, values={}, observed_at=observed_at)
+        reasons: list[dict[str, str]] = []
+        for name, value in values.items():
+            if looks_like_formula(value):
+                reasons.append(_reason(name, "formula", _("内容不能以公式符号开头。")))
+                continue
+            try:
+                validator._parse_field(
+                    row, name, value.strip() if isinstance(value, str) else value
+                )
+            except FieldError as error:
+                reason = error.as_reason()
+                reason["field"] = name
+                reasons.append(reason)
+        if not reasons:
+            reasons.extend(validator._cross_checks(row, identity=False))
+        return row, reasons
+
     # raw row ----------------------------------------------------------------------------
     def raw(self, cells: list[Any]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -604,7 +631,7 @@ class RowValidator:
             self._address_cache[text] = cached
         return dict(cached[0]), cached[1]
 
-    def _cross_checks(self, row: ValidRow) -> list[dict[str, str]]:
+    def _cross_checks(self, row: ValidRow, *, identity: bool = True) -> list[dict[str, str]]:
         reasons: list[dict[str, str]] = []
         values = row.values
         id_birth = values.pop("_id_birth_date", None)
@@ -643,7 +670,8 @@ class RowValidator:
                 row.address_parts, row.address_key = self._parse_address(fallback)
         # a person without ID number must be identifiable by something else
         if (
-            self.spec.entity_type == EntityType.PERSON
+            identity
+            and self.spec.entity_type == EntityType.PERSON
             and not row.id_number
             and not (row.phone or values.get("birth_date") or row.address)
         ):

@@ -10,6 +10,7 @@ or a failure while writing leaves nothing behind but the batch row saying why.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections import Counter
@@ -21,15 +22,17 @@ from typing import IO, Any
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grassroots.audit.services import audit_record
 from grassroots.core.crypto import decrypt
-from grassroots.core.errors import NotFound, ValidationFailed
+from grassroots.core.errors import Conflict, NotFound, PermissionDeniedError, ValidationFailed
+from grassroots.org.choices import Role
 
 from . import resolve
-from .choices import EntityType, ImportStatus
+from .choices import EntityType, ImportStatus, MatchStatus, MergeReason
 from .importer import (
     FileRefused,
     RejectedRow,
@@ -42,7 +45,21 @@ from .importer import (
     record_data,
     rejects_csv,
 )
-from .models import ImportBatch, ImportReject, Source, SourceRecord, seal_id_number, seal_phone
+from .models import (
+    Facility,
+    House,
+    ImportBatch,
+    ImportReject,
+    MatchCandidate,
+    MergeEvent,
+    Organisation,
+    Person,
+    Source,
+    SourceRecord,
+    Visit,
+    seal_id_number,
+    seal_phone,
+)
 from .sources import SourceSpec, spec_for
 
 logger = logging.getLogger(__name__)
@@ -175,12 +192,43 @@ class _Checked:
 
 
 def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> ImportBatch:
-    """Validate and write a pending batch (the import job calls this)."""
+    """Validate and write a pending batch (the import job calls this). The uploaded file
+    is deleted afterwards, whatever the outcome: its personal data lives on only in the
+    encrypted records and rejects."""
     if batch.status != ImportStatus.PENDING:
         raise ValidationFailed(_("该批次已处理过。"), field="batch")
+    try:
+        return _import_run(batch, progress)
+    except Exception:
+        if batch.status not in (ImportStatus.DONE, ImportStatus.FAILED):
+            _fail(batch, _("导入时出错，没有写入任何数据。请联系管理员。"), code="error")
+        raise
+    finally:
+        _discard_upload(batch)
+
+
+def _discard_upload(batch: ImportBatch) -> None:
+    if batch.file and batch.file.name:
+        batch.file.storage.delete(batch.file.name)
+        ImportBatch.objects.filter(pk=batch.pk).update(file="")
+        batch.file.name = ""
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _import_run(batch: ImportBatch, progress: Progress | None) -> ImportBatch:
     spec = spec_for(batch.source.key)
     _update(batch, status=ImportStatus.VALIDATING, started_at=timezone.now())
     try:
+        _update(batch, report={"sha256": _sha256(batch.file.path)})
         table = read_table(batch.file.path, name=batch.original_name)
         _update(
             batch,
@@ -201,6 +249,7 @@ def import_run(*, batch: ImportBatch, progress: Progress | None = None) -> Impor
     checked = _check_rows(batch, validator, table.rows, table.row_numbers, progress)
     _update(batch, status=ImportStatus.IMPORTING, processed_rows=len(table.rows))
     report: dict[str, Any] = {
+        **batch.report,
         "unknown_columns": mapping.unknown,
         "blank_rows": table.blank_rows,
         "duplicates_in_file": checked.duplicates_in_file,
@@ -412,3 +461,724 @@ def import_rejects_file(*, batch: ImportBatch, user: Any) -> tuple[str, bytes]:
         )
     stem = Path(batch.original_name or "import").stem
     return f"{stem}-rejects.csv", rejects_csv(headers, rows)
+
+
+# --- people: resolution ------------------------------------------------------------------------
+
+Stage = Callable[[str], None]  # called with the name of each step as it starts
+
+
+def _person_frame(rows: list[dict[str, Any]], keys: dict[int, str]) -> Any:
+    """The records as ``link_people`` wants them; ID and phone decrypted in memory only."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "record_id": [r["id"] for r in rows],
+            "name": [r["name"] or None for r in rows],
+            "sex": [r["sex"] or None for r in rows],
+            "birth_date": [r["birth_date"].isoformat() if r["birth_date"] else None for r in rows],
+            "id_number": [decrypt(r["id_number_encrypted"]) or None for r in rows],
+            "phone": [decrypt(r["phone_encrypted"]) or None for r in rows],
+            "address": [r["address"] or None for r in rows],
+            "source": [keys.get(r["source_id"], "") for r in rows],
+        }
+    )
+
+
+def _must_link(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Records a person put together: those of a person a steward merged (not undone), and
+    records entered by hand (visits) with the person they were entered for."""
+    human = set(
+        MergeEvent.objects.filter(
+            undone_at__isnull=True, reason__in=[MergeReason.REVIEW, MergeReason.MANUAL]
+        ).values_list("survivor_id", flat=True)
+    )
+    by_person: dict[int, list[int]] = {}
+    manual: list[tuple[int, int]] = []
+    for row in rows:
+        if row["person_id"] is not None:
+            by_person.setdefault(row["person_id"], []).append(row["id"])
+    pairs: list[tuple[int, int]] = []
+    for person, ids in by_person.items():
+        if person in human:
+            pairs.extend(itertools.pairwise(ids))
+    for row in rows:
+        if row["batch_id"] is None and row["person_id"] is not None:
+            first = by_person[row["person_id"]][0]
+            if first != row["id"]:
+                manual.append((first, row["id"]))
+    return pairs + manual
+
+
+def _cannot_link(merged_into: dict[int, int | None]) -> list[tuple[int, int]]:
+    pairs = MatchCandidate.objects.filter(status=MatchStatus.REJECTED).values_list(
+        "left_id", "right_id"
+    )
+    return [
+        (resolve.active_root(a, merged_into), resolve.active_root(b, merged_into)) for a, b in pairs
+    ]
+
+
+def resolve_people(
+    *,
+    progress: Stage | None = None,
+    user: Any = None,
+    linkage_settings: Any = None,
+) -> resolve.ResolveReport:
+    """Link every current person record into golden persons (``registry.linkage``), keep
+    golden ids stable, merge automatically above the merge threshold, queue review pairs.
+    Decisions of stewards stand: a rejected pair is never merged nor queued again; records
+    a steward merged stay together."""
+    import time
+
+    from .linkage import link_people
+
+    started = time.perf_counter()
+    report = resolve.ResolveReport()
+    step = progress or (lambda _stage: None)
+    step("gather")
+    keys = resolve._source_keys()
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in SourceRecord.objects.filter(entity_type=EntityType.PERSON, superseded=False)
+        .order_by("id")
+        .values(
+            "id",
+            "person_id",
+            "batch_id",
+            "source_id",
+            "name",
+            "sex",
+            "birth_date",
+            "id_number_encrypted",
+            "phone_encrypted",
+            "address",
+        )
+    ]
+    report.records = len(rows)
+    frame = _person_frame(rows, keys)
+    step("link")
+    result = link_people(frame, settings=linkage_settings)
+    report.model_check = dict(result.model_check)
+    clusters = dict(
+        zip(
+            result.clusters["record_id"].astype(int).tolist(),
+            result.clusters["cluster_id"].tolist(),
+            strict=True,
+        )
+    )
+    del frame
+    step("write")
+    with transaction.atomic():
+        merged_into: dict[int, int | None] = dict(
+            Person.objects.values_list("id", "merged_into_id")
+        )
+        current = {
+            r["id"]: (resolve.active_root(r["person_id"], merged_into) if r["person_id"] else None)
+            for r in rows
+        }
+        plan = resolve.plan_people(
+            current,
+            clusters,
+            must_link=_must_link(rows),
+            cannot_link=_cannot_link(merged_into),
+        )
+        report.clusters = len(plan.clusters)
+        report.splits = plan.splits
+        _apply_plan(plan, current, result.pairs, report)
+        step("review")
+        _queue_review(result.review, report)
+        report.seconds = time.perf_counter() - started
+        audit_record(
+            actor=user,
+            action="registry.resolve_people",
+            target_type="registry.person",
+            detail=report.as_dict(),
+        )
+    return report
+
+
+def _apply_plan(
+    plan: resolve.PeoplePlan,
+    current: dict[int, int | None],
+    pairs: Any,
+    report: resolve.ResolveReport,
+) -> None:
+    new_clusters = [i for i in range(len(plan.clusters)) if i not in plan.person_of]
+    created = Person.objects.bulk_create([Person() for _ in new_clusters], batch_size=1000)
+    keeper = dict(plan.person_of)
+    for index, person in zip(new_clusters, created, strict=True):
+        keeper[index] = person.pk
+    report.people_created = len(created)
+    report.people_kept = len(plan.person_of)
+    moved = [SourceRecord(pk=r, person_id=keeper[i]) for r, i in plan.moves.items()]
+    SourceRecord.objects.bulk_update(moved, ["person"], batch_size=1000)
+    report.records_moved = sum(1 for r in plan.moves if current[r] is not None)
+    touched = {keeper[i] for i in plan.moves.values()}
+    touched |= {current[r] for r in plan.moves if current[r] is not None}  # type: ignore[misc]
+    # automatic merges, with the best pair probability joining the two
+    cluster_of = {r: i for i, members in enumerate(plan.clusters) for r in members}
+    best: dict[int, float] = {}
+    absorbed_records = {
+        r: person for person, (_i, records) in plan.absorbed.items() for r in records
+    }
+    if len(pairs):
+        for left, right, probability in zip(
+            pairs["record_id_l"].tolist(),
+            pairs["record_id_r"].tolist(),
+            pairs["match_probability"].tolist(),
+            strict=True,
+        ):
+            for a, b in ((left, right), (right, left)):
+                giver = absorbed_records.get(a)
+                if (
+                    giver is not None
+                    and cluster_of.get(b) == plan.absorbed[giver][0]
+                    and absorbed_records.get(b) != giver
+                ):
+                    best[giver] = max(best.get(giver, 0.0), float(probability))
+    events = []
+    absorbed_people = list(Person.objects.filter(pk__in=list(plan.absorbed)))
+    for person in absorbed_people:
+        index, records = plan.absorbed[person.pk]
+        person.is_active = False
+        person.merged_into_id = keeper[index]
+        events.append(
+            MergeEvent(
+                entity_type=EntityType.PERSON,
+                survivor_id=keeper[index],
+                absorbed_id=person.pk,
+                moved_records=records,
+                reason=MergeReason.AUTO,
+                probability=best.get(person.pk),
+            )
+        )
+    Person.objects.bulk_update(absorbed_people, ["is_active", "merged_into"], batch_size=1000)
+    MergeEvent.objects.bulk_create(events, batch_size=1000)
+    report.merges = len(events)
+    touched -= set(plan.absorbed)
+    resolve.recompute_people(touched)
+    # review pairs of a person that no longer stands alone are stale
+    MatchCandidate.objects.filter(status=MatchStatus.PENDING).filter(
+        Q(left__is_active=False) | Q(right__is_active=False)
+    ).delete()
+
+
+def _queue_review(review: Any, report: resolve.ResolveReport) -> None:
+    """Queue each pair of different persons the model is unsure of, once per pair: a pair
+    already queued, confirmed or rejected is not queued again."""
+    if not len(review):
+        report.review_pending = MatchCandidate.objects.filter(status=MatchStatus.PENDING).count()
+        return
+    record_ids = sorted(
+        set(review["record_id_l"].astype(int).tolist()) | set(review["record_id_r"].astype(int))
+    )
+    person_of: dict[int, int] = {}
+    for chunk in iter_chunks(record_ids, 500):
+        person_of.update(
+            SourceRecord.objects.filter(pk__in=chunk, person__is_active=True).values_list(
+                "id", "person_id"
+            )
+        )
+    wanted: dict[tuple[int, int], tuple[float, float, dict[str, Any]]] = {}
+    for left, right, probability, weight, explanation in zip(
+        review["record_id_l"].astype(int).tolist(),
+        review["record_id_r"].astype(int).tolist(),
+        review["match_probability"].tolist(),
+        review["match_weight"].tolist(),
+        review["explanation"].tolist(),
+        strict=True,
+    ):
+        a, b = person_of.get(left), person_of.get(right)
+        if a is None or b is None or a == b:
+            continue
+        key = (min(a, b), max(a, b))
+        if key not in wanted or probability > wanted[key][0]:
+            wanted[key] = (float(probability), float(weight), dict(explanation or {}))
+    existing: set[tuple[int, int]] = set()
+    people = sorted({p for pair in wanted for p in pair})
+    for chunk in iter_chunks(people, 500):
+        existing.update(
+            MatchCandidate.objects.filter(left_id__in=chunk).values_list("left_id", "right_id")
+        )
+    new = [
+        MatchCandidate(
+            entity_type=EntityType.PERSON,
+            left_id=a,
+            right_id=b,
+            probability=probability,
+            match_weight=weight,
+            explanation=explanation,
+        )
+        for (a, b), (probability, weight, explanation) in sorted(wanted.items())
+        if (a, b) not in existing
+    ]
+    MatchCandidate.objects.bulk_create(new, batch_size=1000)
+    report.review_queued = len(new)
+    report.review_pending = MatchCandidate.objects.filter(status=MatchStatus.PENDING).count()
+
+
+def recompute_person(*, person: Person) -> Person:
+    """Recompute one golden person from its records (after a trust change, say)."""
+    with transaction.atomic():
+        resolve.recompute_people([person.pk])
+    person.refresh_from_db()
+    return person
+
+
+def recompute_all() -> dict[str, int]:
+    """Recompute every golden record (after the trust of a source changed)."""
+    trust_for = resolve.trust_for_all()
+    with transaction.atomic():
+        return {
+            "people": resolve.recompute_people(
+                Person.objects.filter(is_active=True).values_list("id", flat=True),
+                trust_for=trust_for,
+            ),
+            "houses": resolve.recompute_houses(
+                House.objects.filter(is_active=True).values_list("id", flat=True),
+                trust_for=trust_for,
+            ),
+            "organisations": resolve.recompute_organisations(
+                Organisation.objects.filter(is_active=True).values_list("id", flat=True),
+                trust_for=trust_for,
+            ),
+            "facilities": resolve.recompute_facilities(
+                Facility.objects.filter(is_active=True).values_list("id", flat=True),
+                trust_for=trust_for,
+            ),
+        }
+
+
+# --- people: review, merge, unmerge ------------------------------------------------------------
+
+
+def _lock_person(pk: int) -> Person:
+    try:
+        return Person.objects.select_for_update(of=("self",)).get(pk=pk)
+    except Person.DoesNotExist:
+        raise NotFound(_("没有找到该人员。")) from None
+
+
+def merge_people(
+    *,
+    survivor: Person,
+    absorbed: Person,
+    user: Any,
+    reason: str = MergeReason.MANUAL,
+    candidate: MatchCandidate | None = None,
+    probability: float | None = None,
+    note: str = "",
+) -> MergeEvent:
+    """Merge ``absorbed`` into ``survivor``: its records move, it is deactivated, the
+    survivor's golden record is recomputed. Undo with :func:`unmerge`."""
+    if survivor.pk == absorbed.pk:
+        raise ValidationFailed(_("不能把一个人员合并到自己。"))
+    with transaction.atomic():
+        first, second = sorted([survivor.pk, absorbed.pk])
+        locked = {first: _lock_person(first), second: _lock_person(second)}
+        survivor, absorbed = locked[survivor.pk], locked[absorbed.pk]
+        if not (survivor.is_active and absorbed.is_active):
+            raise Conflict(_("其中一条人员记录已被合并，请刷新后重试。"))
+        moved = list(
+            SourceRecord.objects.filter(person=absorbed).order_by("id").values_list("id", flat=True)
+        )
+        SourceRecord.objects.filter(pk__in=moved).update(person=survivor)
+        absorbed.is_active = False
+        absorbed.merged_into = survivor
+        absorbed.save(update_fields=["is_active", "merged_into", "updated_at"])
+        event = MergeEvent.objects.create(
+            entity_type=EntityType.PERSON,
+            survivor=survivor,
+            absorbed=absorbed,
+            moved_records=moved,
+            reason=reason,
+            probability=probability,
+            candidate=candidate,
+            by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        resolve.recompute_people([survivor.pk])
+        stale = MatchCandidate.objects.filter(status=MatchStatus.PENDING).filter(
+            Q(left=absorbed) | Q(right=absorbed)
+        )
+        if candidate is not None:
+            stale = stale.exclude(pk=candidate.pk)
+        stale.delete()
+        audit_record(
+            actor=user,
+            action="registry.person_merge",
+            target_type="registry.person",
+            target_id=survivor.pk,
+            reason=note[:255],
+            detail={
+                "absorbed": absorbed.pk,
+                "records": moved,
+                "reason": reason,
+                "event": event.pk,
+                "candidate": getattr(candidate, "pk", None),
+            },
+        )
+    return event
+
+
+def _lock_candidate(candidate: MatchCandidate) -> MatchCandidate:
+    locked = MatchCandidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
+    if locked.status != MatchStatus.PENDING:
+        raise Conflict(_("该疑似重复已经处理过。"))
+    return locked
+
+
+def confirm_match(*, candidate: MatchCandidate, user: Any, note: str = "") -> MergeEvent:
+    """The steward says the pair is one person: merge them (the one with more records
+    survives; on a tie, the older record)."""
+    with transaction.atomic():
+        candidate = _lock_candidate(candidate)
+        left, right = candidate.left, candidate.right
+        counts = {p.pk: SourceRecord.objects.filter(person=p).count() for p in (left, right)}
+        survivor, absorbed = sorted((left, right), key=lambda p: (-counts[p.pk], p.pk))
+        candidate.status = MatchStatus.CONFIRMED
+        candidate.decided_by = user if getattr(user, "is_authenticated", False) else None
+        candidate.decided_at = timezone.now()
+        candidate.note = note
+        candidate.save(update_fields=["status", "decided_by", "decided_at", "note", "updated_at"])
+        audit_record(
+            actor=user,
+            action="registry.match_confirm",
+            target_type="registry.matchcandidate",
+            target_id=candidate.pk,
+            reason=note[:255],
+            detail={"left": left.pk, "right": right.pk, "probability": candidate.probability},
+        )
+        return merge_people(
+            survivor=survivor,
+            absorbed=absorbed,
+            user=user,
+            reason=MergeReason.REVIEW,
+            candidate=candidate,
+            probability=candidate.probability,
+            note=note,
+        )
+
+
+def reject_match(*, candidate: MatchCandidate, user: Any, note: str = "") -> MatchCandidate:
+    """The steward says the pair are two people: they are never queued again, and no later
+    resolution merges them."""
+    with transaction.atomic():
+        candidate = _lock_candidate(candidate)
+        candidate.status = MatchStatus.REJECTED
+        candidate.decided_by = user if getattr(user, "is_authenticated", False) else None
+        candidate.decided_at = timezone.now()
+        candidate.note = note
+        candidate.save(update_fields=["status", "decided_by", "decided_at", "note", "updated_at"])
+        audit_record(
+            actor=user,
+            action="registry.match_reject",
+            target_type="registry.matchcandidate",
+            target_id=candidate.pk,
+            reason=note[:255],
+            detail={
+                "left": candidate.left_id,
+                "right": candidate.right_id,
+                "probability": candidate.probability,
+            },
+        )
+    return candidate
+
+
+def unmerge(*, event: MergeEvent, user: Any, reason: str = "") -> MergeEvent:
+    """Undo a merge: the records it moved go back to the absorbed person, who is active
+    again; both golden records are recomputed; the pair is recorded as two different
+    people so that no later resolution merges them again."""
+    with transaction.atomic():
+        event = MergeEvent.objects.select_for_update(of=("self",)).get(pk=event.pk)
+        if event.undone_at is not None:
+            raise Conflict(_("该合并已经撤销过。"))
+        first, second = sorted([event.survivor_id, event.absorbed_id])
+        locked = {first: _lock_person(first), second: _lock_person(second)}
+        survivor, absorbed = locked[event.survivor_id], locked[event.absorbed_id]
+        if absorbed.merged_into_id != survivor.pk:
+            raise Conflict(_("该人员之后又有变动，无法直接撤销这次合并。"))
+        holders = set(
+            SourceRecord.objects.filter(pk__in=event.moved_records)
+            .exclude(person=None)
+            .values_list("person_id", flat=True)
+        )
+        SourceRecord.objects.filter(pk__in=event.moved_records).update(person=absorbed)
+        absorbed.is_active = True
+        absorbed.merged_into = None
+        absorbed.save(update_fields=["is_active", "merged_into", "updated_at"])
+        event.undone_at = timezone.now()
+        event.undone_by = user if getattr(user, "is_authenticated", False) else None
+        event.save(update_fields=["undone_at", "undone_by", "updated_at"])
+        left_id, right_id = sorted([survivor.pk, absorbed.pk])
+        decided = {
+            "status": MatchStatus.REJECTED,
+            "decided_by": event.undone_by,
+            "decided_at": event.undone_at,
+            "note": reason or str(_("撤销合并")),
+        }
+        updated = MatchCandidate.objects.filter(left_id=left_id, right_id=right_id).update(
+            **decided
+        )
+        if not updated:
+            MatchCandidate.objects.create(
+                entity_type=EntityType.PERSON,
+                left_id=left_id,
+                right_id=right_id,
+                probability=event.probability or 0.0,
+                **decided,
+            )
+        resolve.recompute_people(holders | {survivor.pk, absorbed.pk})
+        audit_record(
+            actor=user,
+            action="registry.person_unmerge",
+            target_type="registry.person",
+            target_id=absorbed.pk,
+            reason=reason[:255],
+            detail={"survivor": survivor.pk, "event": event.pk, "records": event.moved_records},
+        )
+    return event
+
+
+# --- visits, corrections, reveals ----------------------------------------------------------------
+
+PERSON_CORRECTABLE = frozenset(
+    {
+        "name",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "id_number",
+        "phone",
+        "person_type",
+        "relation_to_head",
+        "household_no",
+        "employer_uscc",
+    }
+)
+HOUSE_CORRECTABLE = frozenset({"house_use", "area_m2", "owner_name"})
+
+
+def record_visit(
+    *,
+    house: House,
+    user: Any,
+    person: Person | None = None,
+    note: str = "",
+    corrections: dict[str, Any] | None = None,
+    at: Any = None,
+) -> Visit:
+    """A grid worker's visit to a house (optionally about one person living there). The
+    corrections become a record of the ``community_visit`` source, with its own provenance,
+    and the golden record is recomputed; nothing is overwritten in place."""
+    from grassroots.core.scope import Action, scoped
+
+    corrections = {k: v for k, v in (corrections or {}).items() if v not in (None, "")}
+    allowed = (PERSON_CORRECTABLE | HOUSE_CORRECTABLE) if person else HOUSE_CORRECTABLE
+    unknown = sorted(set(corrections) - allowed)
+    if unknown:
+        raise ValidationFailed(
+            _("不能更正这些字段：%(fields)s。") % {"fields": "、".join(unknown)},
+            field="corrections",
+        )
+    at = at or timezone.now()
+    with transaction.atomic():
+        if not scoped(
+            user,
+            House.objects.filter(pk=house.pk, is_active=True),
+            unit_field="grid",
+            action=Action.CHANGE,
+        ).exists():
+            raise NotFound(_("没有找到该房屋。"))
+        if person is not None and not (
+            person.is_active
+            and (
+                person.house_id == house.pk
+                or scoped(
+                    user,
+                    Person.objects.filter(pk=person.pk),
+                    unit_field="grid",
+                    action=Action.CHANGE,
+                ).exists()
+            )
+        ):
+            raise NotFound(_("没有找到该人员。"))
+        record = None
+        if corrections:
+            record = _visit_record(house=house, person=person, corrections=corrections, at=at)
+        visit = Visit.objects.create(
+            house=house,
+            person=person,
+            visited_by=user if getattr(user, "is_authenticated", False) else None,
+            at=at,
+            note=note,
+            corrections=_masked_corrections(corrections),
+            record=record,
+        )
+        audit_record(
+            actor=user,
+            action="registry.visit",
+            target_type="registry.person" if person else "registry.house",
+            target_id=person.pk if person else house.pk,
+            detail={"visit": visit.pk, "house": house.pk, "fields": sorted(corrections)},
+        )
+    return visit
+
+
+def _masked_corrections(corrections: dict[str, Any]) -> dict[str, str]:
+    """What a visit changed, as shown in its history: ID and phone masked (the full values
+    live encrypted in the visit's source record)."""
+    from grassroots.core.masking import mask_id_number, mask_phone
+
+    def compact(value: Any) -> str:
+        return "".join(str(value).split())
+
+    masks = {
+        "id_number": lambda v: mask_id_number(compact(v).upper()),
+        "phone": lambda v: mask_phone(compact(v).replace("-", "")),
+    }
+    return {k: masks[k](v) if k in masks else str(v) for k, v in corrections.items()}
+
+
+def _visit_record(
+    *, house: House, person: Person | None, corrections: dict[str, Any], at: Any
+) -> SourceRecord:
+    source = Source.objects.get(key="community_visit")
+    spec = spec_for("community_visit")
+    observed = timezone.localdate(at) if hasattr(at, "tzinfo") else at
+    row, reasons = RowValidator.for_values(spec, corrections, observed_at=observed)
+    if reasons:
+        raise ValidationFailed(
+            "；".join(r["message"] for r in reasons),
+            field=reasons[0]["field"],
+            details=reasons,
+        )
+    values = dict(row.values)
+    values.pop("source_key", None)
+    data = {k: v for k, v in record_data(row).items()}
+    data["address"] = house.address
+    sealed: dict[str, str] = {}
+    if row.id_number:
+        sealed.update(seal_id_number(row.id_number))
+    if row.phone:
+        sealed.update(seal_phone(row.phone))
+    entity = EntityType.PERSON if person else EntityType.HOUSE
+    record = SourceRecord.objects.create(
+        batch=None,
+        source=source,
+        entity_type=entity,
+        observed_at=observed,
+        data=data,
+        name=(values.get("name") or (person.name if person else ""))[:200],
+        birth_date=values.get("birth_date"),
+        sex=values.get("sex", "") if person else "",
+        address=house.address,
+        address_parts={"key": house.address_key},
+        house=house,
+        grid_id=house.grid_id,
+        person=person,
+        **sealed,
+    )
+    if person is not None:
+        resolve.recompute_people([person.pk])
+    if set(corrections) & HOUSE_CORRECTABLE:
+        resolve.recompute_houses([house.pk])
+    return record
+
+
+REVEAL_ROLES = frozenset({Role.DATA_STEWARD, Role.ADMIN, Role.GRID_WORKER})
+REVEAL_FIELDS = {"id_number": "id_number_encrypted", "phone": "phone_encrypted"}
+
+
+def _person_visible(person: Person, user: Any) -> bool:
+    from grassroots.core.scope import scoped
+
+    if scoped(user, Person.objects.filter(pk=person.pk), unit_field="grid").exists():
+        return True
+    # records not yet placed in any grid are the data steward's to see and fix
+    return (
+        person.grid_id is None
+        and getattr(user, "role", None)
+        in (
+            Role.DATA_STEWARD,
+            Role.ADMIN,
+        )
+        and getattr(user, "is_active", False)
+    )
+
+
+def person_reveal(*, person: Person, user: Any, field: str, reason: str) -> str:
+    """The full ID or phone number of a person, for roles whose work needs it (data
+    stewards, administrators; grid workers for their own grid's people), with a stated
+    reason; every reveal is audited in the same transaction."""
+    if field not in REVEAL_FIELDS:
+        raise ValidationFailed(_("只能查看身份证号或电话的完整内容。"), field="field")
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        if not _person_visible(person, user):
+            raise NotFound(_("没有找到该人员。"))
+        if getattr(user, "role", None) not in REVEAL_ROLES and not getattr(
+            user, "is_superuser", False
+        ):
+            raise PermissionDeniedError(_("您的角色不能查看完整信息。"))
+        if len(reason) < 2:
+            raise ValidationFailed(_("请说明查看完整信息的原因。"), field="reason")
+        audit_record(
+            actor=user,
+            action="registry.person_reveal",
+            target_type="registry.person",
+            target_id=person.pk,
+            reason=reason[:255],
+            detail={"field": field},
+        )
+        return decrypt(getattr(person, REVEAL_FIELDS[field]))
+
+
+def person_read_audit(*, person: Person, user: Any, fields: list[str] | None = None) -> None:
+    """Record that ``user`` opened ``person``'s record (every staff read is on record)."""
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="registry.person_read",
+            target_type="registry.person",
+            target_id=person.pk,
+            detail={"fields": fields} if fields else {},
+        )
+
+
+# --- queue --------------------------------------------------------------------------------------
+
+
+def import_submit(
+    *,
+    source: Source | str,
+    user: Any,
+    file: IO[bytes] | File,
+    name: str = "",
+    observed_at: date | None = None,
+    resubmission_of: ImportBatch | None = None,
+) -> ImportBatch:
+    """Store an upload as a pending batch and queue its import (the page then polls the
+    batch's ``processed_rows``)."""
+    from . import tasks
+
+    batch = import_create_batch(
+        source=source,
+        user=user,
+        file=file,
+        name=name,
+        observed_at=observed_at,
+        resubmission_of=resubmission_of,
+    )
+    transaction.on_commit(lambda: tasks.import_batch(batch.pk))
+    return batch
+
+
+def resolve_submit(*, user: Any) -> None:
+    """Queue a resolution run (one at a time)."""
+    from . import tasks
+
+    with transaction.atomic():
+        audit_record(actor=user, action="registry.resolve_requested", target_type="registry.person")
+    transaction.on_commit(lambda: tasks.resolve_people(user_id=getattr(user, "pk", None)))

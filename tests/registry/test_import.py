@@ -19,6 +19,12 @@ from tests.registry.factories import valid_id_number
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 PS_HEADERS = [
     "姓名",
     "性别",
