@@ -399,9 +399,17 @@ def usage_report(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "row": r,
-                "fields": [
-                    (ds.field(k).label if ds and ds.field(k) else k, n) for k, n in r.fields.items()
-                ],
+                "fields": [(_field_label(ds, k), n) for k, n in r.fields.items()],
+            }
+        )
+    recent = []
+    for log in report.recent:
+        ds = catalogue.dataset(log.dataset)
+        recent.append(
+            {
+                "log": log,
+                "fields": [_field_label(ds, k) for k in log.fields],
+                "full_fields": [_field_label(ds, k) for k in log.full_fields],
             }
         )
     return no_store(
@@ -411,6 +419,7 @@ def usage_report(request: HttpRequest) -> HttpResponse:
             {
                 "report": report,
                 "rows": rows,
+                "recent": recent,
                 "error": error,
                 "tab": "report",
                 "channels": dict(AccessChannel.choices),
@@ -418,6 +427,11 @@ def usage_report(request: HttpRequest) -> HttpResponse:
             status=error.status_code if error else 200,
         )
     )
+
+
+def _field_label(ds: catalogue.Dataset | None, key: str) -> str:
+    spec = ds.field(key) if ds else None
+    return str(spec.label) if spec else key
 
 
 def _report_xlsx(report: sharing.UsageReport) -> HttpResponse:
@@ -445,7 +459,6 @@ def _report_xlsx(report: sharing.UsageReport) -> HttpResponse:
             r.last_at,
         ]
         for key, n in r.fields.items() or [("", 0)]:
-            spec = ds.field(key) if ds else None
-            lines.append([*head, str(spec.label) if spec else key, n])
+            lines.append([*head, _field_label(ds, key), n])
     name = f"data-sharing-usage-{report.date_from:%Y%m%d}-{report.date_until:%Y%m%d}"
     return xlsx_response(name, headers, lines, sheet_title=_("共享数据使用情况"))

@@ -281,6 +281,7 @@ def test_usage_report_page_in_scope(world):
     assert f'data-department="civil" data-grant="{grant.pk}"' in text
     assert f'data-grant="{far.pk}"' not in text
     assert "姓名 2" in text and "联系电话 2" in text
+    assert "姓名、联系电话" in text  # the latest accesses, by field label
     assert response["Cache-Control"] == "no-store"
     far_text = page_text(client_for(world.far_steward).get(REPORT))
     assert f'data-grant="{far.pk}"' in far_text and f'data-grant="{grant.pk}"' not in far_text
