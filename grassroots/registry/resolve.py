@@ -385,7 +385,7 @@ def _sealed(record: dict[str, Any], name: str) -> tuple[str, str, str] | None:
     return (encrypted, record[f"{name}_index"], record[f"{name}_masked"])
 
 
-_RECORD_COLUMNS = (
+RECORD_COLUMNS = (
     "id",
     "source_id",
     "observed_at",
@@ -410,7 +410,7 @@ def _records_by(link: str, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for chunk in iter_chunks(sorted(set(ids)), CHUNK):
         rows = SourceRecord.objects.filter(**{f"{link}_id__in": chunk}, superseded=False).values(
-            f"{link}_id", *_RECORD_COLUMNS
+            f"{link}_id", *RECORD_COLUMNS
         )
         for row in rows:
             grouped[row[f"{link}_id"]].append(row)

@@ -543,18 +543,7 @@ def resolve_people(
         dict(row)
         for row in SourceRecord.objects.filter(entity_type=EntityType.PERSON, superseded=False)
         .order_by("id")
-        .values(
-            "id",
-            "person_id",
-            "batch_id",
-            "source_id",
-            "name",
-            "sex",
-            "birth_date",
-            "id_number_encrypted",
-            "phone_encrypted",
-            "address",
-        )
+        .values(*resolve.RECORD_COLUMNS, "person_id", "batch_id")
     ]
     report.records = len(rows)
     frame = _person_frame(rows, keys)
@@ -586,7 +575,7 @@ def resolve_people(
         )
         report.clusters = len(plan.clusters)
         report.splits = plan.splits
-        _apply_plan(plan, current, result.pairs, report)
+        _apply_plan(plan, current, result.pairs, report, rows, keys)
         step("review")
         _queue_review(result.review, report)
         report.seconds = time.perf_counter() - started
@@ -604,9 +593,24 @@ def _apply_plan(
     current: dict[int, int | None],
     pairs: Any,
     report: resolve.ResolveReport,
+    rows: list[dict[str, Any]],
+    keys: dict[int, str],
 ) -> None:
+    """Write a resolution plan: new persons (with their golden values), moved records,
+    automatic merges, and the golden values of every person whose records changed."""
+    trust_for = resolve.trust_for_all()
+    by_id = {row["id"]: row for row in rows}
+
+    def cluster_rows(index: int) -> list[dict[str, Any]]:
+        return [by_id[r] for r in plan.clusters[index]]
+
     new_clusters = [i for i in range(len(plan.clusters)) if i not in plan.person_of]
-    created = Person.objects.bulk_create([Person() for _ in new_clusters], batch_size=1000)
+    fresh = []
+    for index in new_clusters:
+        person = Person()
+        resolve.apply_person_golden(person, cluster_rows(index), keys, trust_for)
+        fresh.append(person)
+    created = Person.objects.bulk_create(fresh, batch_size=1000)
     keeper = dict(plan.person_of)
     for index, person in zip(new_clusters, created, strict=True):
         keeper[index] = person.pk
@@ -615,8 +619,18 @@ def _apply_plan(
     moved = [SourceRecord(pk=r, person_id=keeper[i]) for r, i in plan.moves.items()]
     SourceRecord.objects.bulk_update(moved, ["person"], batch_size=1000)
     report.records_moved = sum(1 for r in plan.moves if current[r] is not None)
-    touched = {keeper[i] for i in plan.moves.values()}
-    touched |= {current[r] for r in plan.moves if current[r] is not None}  # type: ignore[misc]
+    # kept persons whose records changed: gained some, or lost some
+    kept_index = {person: index for index, person in plan.person_of.items()}
+    changed = {i for i in plan.moves.values() if i in plan.person_of}
+    changed |= {
+        kept_index[current[r]]  # type: ignore[index]
+        for r in plan.moves
+        if current[r] is not None and current[r] in kept_index
+    }
+    kept = list(Person.objects.filter(pk__in=[plan.person_of[i] for i in changed]))
+    for person in kept:
+        resolve.apply_person_golden(person, cluster_rows(kept_index[person.pk]), keys, trust_for)
+    Person.objects.bulk_update(kept, resolve.PERSON_UPDATE_FIELDS, batch_size=500)
     # automatic merges, with the best pair probability joining the two
     cluster_of = {r: i for i, members in enumerate(plan.clusters) for r in members}
     best: dict[int, float] = {}
@@ -657,8 +671,6 @@ def _apply_plan(
     Person.objects.bulk_update(absorbed_people, ["is_active", "merged_into"], batch_size=1000)
     MergeEvent.objects.bulk_create(events, batch_size=1000)
     report.merges = len(events)
-    touched -= set(plan.absorbed)
-    resolve.recompute_people(touched)
     # review pairs of a person that no longer stands alone are stale
     MatchCandidate.objects.filter(status=MatchStatus.PENDING).filter(
         Q(left__is_active=False) | Q(right__is_active=False)
