@@ -9,4 +9,5 @@ urlpatterns = [
     path("org/", include("grassroots.org.api_urls")),
     path("cases/", include("grassroots.cases.api_urls")),
     path("registry/", include("grassroots.registry.api_urls")),
+    path("insight/", include("grassroots.insight.api_urls")),
 ]
