@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("grassroots.core.urls")),
     path("org/", include("grassroots.org.urls")),
     path("cases/", include("grassroots.cases.urls")),
+    path("registry/", include("grassroots.registry.urls")),
     path("open311/", include("grassroots.open311.urls")),
     path("insight/", include("grassroots.insight.urls")),
     path("api/v1/", include("config.api_urls")),

@@ -88,9 +88,12 @@ class VisitForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, people: list[Person], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, people: list[Person], moved_out: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.people = people
+        self.moved_out = moved_out
         for person in people:
             self.fields[f"phone_{person.pk}"] = forms.CharField(
                 label=_("新电话"), max_length=20, required=False, strip=True
@@ -100,9 +103,10 @@ class VisitForm(forms.Form):
                 choices=[("", _("不变")), *PersonType.choices],
                 required=False,
             )
-            self.fields[f"moved_{person.pk}"] = forms.BooleanField(
-                label=_("已搬离"), required=False
-            )
+            if moved_out:
+                self.fields[f"moved_{person.pk}"] = forms.BooleanField(
+                    label=_("已搬离"), required=False
+                )
 
     def person_rows(self) -> list[dict[str, Any]]:
         return [
@@ -110,7 +114,7 @@ class VisitForm(forms.Form):
                 "person": p,
                 "phone": self[f"phone_{p.pk}"],
                 "type": self[f"type_{p.pk}"],
-                "moved": self[f"moved_{p.pk}"],
+                "moved": self[f"moved_{p.pk}"] if self.moved_out else None,
             }
             for p in self.people
         ]

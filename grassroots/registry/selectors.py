@@ -26,7 +26,8 @@ from functools import lru_cache
 from typing import Any
 
 import opencc
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, When
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +60,7 @@ UNPLACED_LEVELS = frozenset({UnitLevel.PROVINCE, UnitLevel.CITY, UnitLevel.DISTR
 # Roles that see a person's sensitive tags (低保, 高龄, …): those who act on them.
 TAG_ROLES = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.DATA_STEWARD, Role.ADMIN})
 REVEALABLE_FIELDS = ("id_number", "phone")
+HEAD_OF_HOUSEHOLD = "户主"
 
 
 # --- scope -------------------------------------------------------------------------------------
@@ -625,10 +627,12 @@ def group_by_building(rows: list[House]) -> list[tuple[str, list[House]]]:
 
 
 def house_people(user: Any, house: House) -> list[Person]:
+    """The people living in ``house``, the head of each household first."""
+    head_first = SqlCase(When(relation_to_head=HEAD_OF_HOUSEHOLD, then=0), default=1)
     return list(
         people(user)
         .filter(house=house, is_active=True)
-        .order_by("household_no", "relation_to_head", "id")
+        .order_by("household_no", head_first, "birth_date", "id")
     )
 
 

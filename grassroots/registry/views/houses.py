@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -29,6 +30,17 @@ from .common import HOUSE_ROLES, VISIT_ROLES, has_role, page, personal, roles_re
 
 readers = roles_required(HOUSE_ROLES)
 HOUSES_PAGE_SIZE = 40
+# What the house page shows of each person living there (masked where sensitive).
+HOUSE_PAGE_FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "relation_to_head",
+    "person_type",
+    "household_address",
+    "id_number",
+    "phone",
+]
 
 
 def _filters(request: HttpRequest, grids: list[Any]) -> sel.HouseFilters:
@@ -110,6 +122,11 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     return page(request, "registry/facilities.html", context)
 
 
+def _moved_out_supported() -> bool:
+    """Whether a visit may say that someone moved out (a correction the service knows)."""
+    return "moved_out" in getattr(services, "PERSON_CORRECTABLE", ())
+
+
 def _house(request: HttpRequest, pk: int, *, action: Action = Action.VIEW) -> Any:
     try:
         return sel.access_house(request.user, pk, action=action)
@@ -126,13 +143,13 @@ def _render_house(
     status: int = 200,
 ) -> HttpResponse:
     residents = sel.house_people(request.user, house)
-    if residents:
-        services.person_read_audit(people=residents, user=request.user, purpose="house")
+    for person in residents:  # every person shown is a read on record
+        services.person_read_audit(person=person, user=request.user, fields=HOUSE_PAGE_FIELDS)
     can_visit = has_role(request.user, VISIT_ROLES) and bool(
         sel.houses(request.user, action=Action.CHANGE).filter(pk=house.pk).exists()
     )
     if form is None:
-        form = VisitForm(people=residents)
+        form = VisitForm(people=residents, moved_out=_moved_out_supported())
     return page(
         request,
         "registry/house.html",
@@ -170,21 +187,28 @@ def house_visit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     house = _house(request, pk, action=Action.CHANGE)
     residents = sel.house_people(request.user, house)
-    form = VisitForm(request.POST, people=residents)
+    form = VisitForm(request.POST, people=residents, moved_out=_moved_out_supported())
     if not form.is_valid():
         return _render_house(request, house, form=form, error=_("请检查标红的内容。"), status=400)
     if form.is_empty():
         return _render_house(
             request, house, form=form, error=_("请填写走访情况或至少一项更正。"), status=400
         )
+    people = {p.pk: p for p in residents}
     try:
-        services.record_visit(
-            house=house,
-            user=request.user,
-            note=form.cleaned_data["note"],
-            house_corrections=form.house_corrections(),
-            person_corrections=form.person_corrections(),
-        )
+        with transaction.atomic():  # the note and every correction, or nothing
+            house_changes = form.house_corrections()
+            if form.cleaned_data["note"] or house_changes:
+                services.record_visit(
+                    house=house,
+                    user=request.user,
+                    note=form.cleaned_data["note"],
+                    corrections=house_changes,
+                )
+            for person_id, changes in form.person_corrections().items():
+                services.record_visit(
+                    house=house, user=request.user, person=people[person_id], corrections=changes
+                )
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     except DomainError as exc:

@@ -9,6 +9,7 @@ validates, writes and audits in one transaction.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -106,11 +107,13 @@ def imports(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _imports_page(request, form, status=400)
     data = form.cleaned_data
+    upload = data["file"]
     try:
-        batch = services.import_upload(
+        batch = services.import_submit(
             source=data["source"],
-            file=data["file"],
             user=request.user,
+            file=upload,
+            name=upload.name,
             observed_at=data.get("observed_at"),
             resubmission_of=resubmission_target(
                 data.get("resubmission_of"), sel.batches(request.user)
@@ -180,10 +183,12 @@ def batch_rejects_file(request: HttpRequest, pk: int) -> HttpResponse:
     corrected), with the reasons; the download is audited by the service."""
     batch = _found(sel.access_batch, request.user, pk)
     try:
-        response = services.rejects_file(batch=batch, user=request.user)
+        filename, data = services.import_rejects_file(batch=batch, user=request.user)
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("registry:batch", pk=batch.pk)
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return no_store(response)
 
 

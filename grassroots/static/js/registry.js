@@ -21,10 +21,4 @@
       if (note) note.textContent = tooBig ? input.getAttribute("data-too-big") : "";
     });
   });
-  /* htmx is loaded for the progress bar; keep its requests on this origin and let a
-   * finished import reload the page (the server answers HX-Refresh). */
-  if (window.htmx) {
-    window.htmx.config.selfRequestsOnly = true;
-    window.htmx.config.historyCacheSize = 0;
-  }
 })();
