@@ -342,7 +342,9 @@ def _check_rows(
     return _Checked(fresh, rejected, duplicates, len(valid) - len(fresh))
 
 
-def _record_for(batch: ImportBatch, spec: SourceSpec, row: ValidRow) -> SourceRecord:
+def _record_for(batch: ImportBatch, spec: SourceSpec, row: ValidRow) -> Any:
+    """A new record as a light row object (``resolve.new_record``): written with
+    ``fast_insert``, never saved as a model instance."""
     values = row.values
     if spec.entity_type == EntityType.ORGANISATION:
         name = values.get("org_name", "")
@@ -356,8 +358,8 @@ def _record_for(batch: ImportBatch, spec: SourceSpec, row: ValidRow) -> SourceRe
     parts = dict(row.address_parts)
     if row.address_key:
         parts["key"] = row.address_key
-    return SourceRecord(
-        batch=batch,
+    return resolve.new_record(
+        batch_id=batch.pk,
         source_id=batch.source_id,
         entity_type=spec.entity_type,
         row_number=row.row_number,
@@ -401,23 +403,31 @@ def _write(
         replaced = previous.get(record.source_key) if record.source_key else None
         if replaced is not None:
             record.person_id = replaced.person_id
-    for chunk in iter_chunks(records, WRITE_BATCH):
-        SourceRecord.objects.bulk_create(chunk)
+    # houses, organisations and facilities first: the records are written already linked
     placement = resolve.Placement()
     resolve.place_houses(records, placement=placement)
     if spec.entity_type == EntityType.ORGANISATION:
         resolve.place_organisations(records, placement=placement)
     elif spec.entity_type == EntityType.FACILITY:
         resolve.place_facilities(records, placement=placement)
-    SourceRecord.objects.bulk_update(
-        records, ["house", "grid", "organisation", "facility"], batch_size=WRITE_BATCH
-    )
+    for chunk in iter_chunks(records, WRITE_BATCH):
+        resolve.fast_insert(SourceRecord, chunk)
     trust_for = resolve.trust_for_all()
     old_houses = {o.house_id for o in previous.values() if o.house_id}
     old_orgs = {o.organisation_id for o in previous.values() if o.organisation_id}
     old_facilities = {o.facility_id for o in previous.values() if o.facility_id}
     people = {o.person_id for o in previous.values() if o.person_id}
-    resolve.recompute_houses(placement.house_ids | old_houses, trust_for=trust_for)
+    # a house's golden values change only through records that carry house fields; a house
+    # new from a person file gets the provenance of its address
+    with_house_values = {
+        r.house_id for r in records if r.house_id and resolve.HOUSE_VALUE_FIELDS & r.data.keys()
+    }
+    if spec.entity_type == EntityType.HOUSE:
+        with_house_values |= placement.house_ids
+    resolve.recompute_houses(with_house_values | old_houses, trust_for=trust_for)
+    resolve.house_address_provenance(
+        placement.created_house_ids - with_house_values - old_houses, trust_for=trust_for
+    )
     resolve.recompute_organisations(placement.organisation_ids | old_orgs, trust_for=trust_for)
     resolve.recompute_facilities(placement.facility_ids | old_facilities, trust_for=trust_for)
     resolve.recompute_people(people, trust_for=trust_for)
@@ -617,7 +627,7 @@ def _apply_plan(
     report.people_created = len(created)
     report.people_kept = len(plan.person_of)
     moved = [SourceRecord(pk=r, person_id=keeper[i]) for r, i in plan.moves.items()]
-    SourceRecord.objects.bulk_update(moved, ["person"], batch_size=1000)
+    resolve.fast_update(SourceRecord, moved, ["person"])
     report.records_moved = sum(1 for r in plan.moves if current[r] is not None)
     # kept persons whose records changed: gained some, or lost some
     kept_index = {person: index for index, person in plan.person_of.items()}
@@ -630,7 +640,7 @@ def _apply_plan(
     kept = list(Person.objects.filter(pk__in=[plan.person_of[i] for i in changed]))
     for person in kept:
         resolve.apply_person_golden(person, cluster_rows(kept_index[person.pk]), keys, trust_for)
-    Person.objects.bulk_update(kept, resolve.PERSON_UPDATE_FIELDS, batch_size=500)
+    resolve.fast_update(Person, kept, resolve.PERSON_UPDATE_FIELDS)
     # automatic merges, with the best pair probability joining the two
     cluster_of = {r: i for i, members in enumerate(plan.clusters) for r in members}
     best: dict[int, float] = {}
@@ -668,7 +678,7 @@ def _apply_plan(
                 probability=best.get(person.pk),
             )
         )
-    Person.objects.bulk_update(absorbed_people, ["is_active", "merged_into"], batch_size=1000)
+    resolve.fast_update(Person, absorbed_people, ["is_active", "merged_into", "updated_at"])
     MergeEvent.objects.bulk_create(events, batch_size=1000)
     report.merges = len(events)
     # review pairs of a person that no longer stands alone are stale
@@ -1194,3 +1204,41 @@ def resolve_submit(*, user: Any) -> None:
     with transaction.atomic():
         audit_record(actor=user, action="registry.resolve_requested", target_type="registry.person")
     transaction.on_commit(lambda: tasks.resolve_people(user_id=getattr(user, "pk", None)))
+
+
+# --- places -------------------------------------------------------------------------------------
+
+
+def houses_locate(*, points: dict[int, tuple[float, float]], user: Any = None) -> dict[str, int]:
+    """Coordinates for houses (from the standard address library, a survey, a map click):
+    each house goes into the grid that contains its point, and the people, organisations
+    and records in it follow. Points outside every grid keep the house where it was."""
+    ids = sorted(points)
+    grids = resolve.locate_points([points[i] for i in ids])
+    placed: dict[int, list[int]] = {}
+    houses: list[House] = []
+    with transaction.atomic():
+        for chunk in iter_chunks(list(zip(ids, grids, strict=True)), 500):
+            by_id = {h.pk: h for h in House.objects.filter(pk__in=[i for i, _g in chunk])}
+            for house_id, grid_id in chunk:
+                house = by_id.get(house_id)
+                if house is None:
+                    continue
+                house.lon, house.lat = points[house_id]
+                if grid_id is not None:
+                    house.grid_id = grid_id
+                    placed.setdefault(grid_id, []).append(house_id)
+                houses.append(house)
+        resolve.fast_update(House, houses, ["lon", "lat", "grid", "updated_at"])
+        for grid_id, house_ids in placed.items():
+            for chunk_ids in iter_chunks(house_ids, 500):
+                Person.objects.filter(house_id__in=chunk_ids).update(grid_id=grid_id)
+                Organisation.objects.filter(house_id__in=chunk_ids).update(grid_id=grid_id)
+                SourceRecord.objects.filter(house_id__in=chunk_ids).update(grid_id=grid_id)
+        audit_record(
+            actor=user,
+            action="registry.houses_locate",
+            target_type="registry.house",
+            detail={"houses": len(houses), "placed": sum(len(v) for v in placed.values())},
+        )
+    return {"houses": len(houses), "placed": sum(len(v) for v in placed.values())}

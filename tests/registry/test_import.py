@@ -257,21 +257,23 @@ def test_duplicated_rows_are_imported_once(tmp_path, steward):
 
 
 def test_a_failure_while_writing_leaves_nothing(tmp_path, steward, monkeypatch):
+    from grassroots.registry import resolve
+
     rows = [ps_row(f"张{i}", valid_id_number(sequence=100 + i)) for i in range(30)]
     rows.append(ps_row("坏行", "123"))
     calls = {"n": 0}
-    real = SourceRecord.objects.bulk_create
+    real = resolve.fast_insert
 
-    def flaky(objs, *args, **kwargs):
+    def flaky(model, objs, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")
-        return real(objs, *args, **kwargs)
+        return real(model, objs, **kwargs)
 
     monkeypatch.setattr(services, "WRITE_BATCH", 10)
-    monkeypatch.setattr(SourceRecord.objects, "bulk_create", flaky)
+    monkeypatch.setattr(resolve, "fast_insert", flaky)
     batch = run(tmp_path, rows, user=steward)
-    assert calls["n"] == 2
+    assert calls["n"] == 2  # the first ten rows were written, then the disk filled up
     assert batch.status == ImportStatus.FAILED
     assert "没有写入任何数据" in batch.error
     assert SourceRecord.objects.count() == 0

@@ -60,6 +60,14 @@ class Command(BaseCommand):
             "takes proportionally longer to build)",
         )
 
+        parser.add_argument(
+            "--registry",
+            action=BooleanOptionalAction,
+            default=None,
+            help="load the base database (department files imported, people linked) after "
+            "the tree (default: on for small and district, off for city)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["seed"] < 0:
             raise CommandError("--seed must be ≥ 0")
@@ -82,6 +90,11 @@ class Command(BaseCommand):
             )
         except DemoRefused as error:
             raise CommandError(str(error)) from error
+        registry = options["registry"]
+        if registry is None:
+            registry = options["scale"] != "city"
+        if registry:
+            self._registry(options)
         if result.status == "present":
             self.stdout.write(
                 f"demo (scale {result.scale}, seed {result.seed}) already built; nothing to do."
@@ -101,3 +114,22 @@ class Command(BaseCommand):
         self.stdout.write(credentials_table(result.credentials))
         for sensor in result.credentials.get("sensors", []):
             self.stdout.write(f"sensor {sensor['device_id']}: key {sensor['key']}")
+
+    def _registry(self, options: dict[str, Any]) -> None:
+        from grassroots.demo.generator.build import current_marker
+        from grassroots.demo.registry_load import load_demo_registry
+
+        marker = current_marker()
+        district_code = (marker.detail or {}).get("district_code") if marker else None
+        if not district_code:
+            return
+        loaded = load_demo_registry(
+            scale=options["scale"],
+            seed=options["seed"],
+            district_code=district_code,
+            force=options["force"],
+            progress=not options["no_progress"] and options["verbosity"] > 0,
+        )
+        if loaded.status == "built":
+            counts = ", ".join(f"{k} {v:,}" for k, v in loaded.counts.items())
+            self.stdout.write(f"base database loaded in {loaded.seconds:.1f} s: {counts}")
