@@ -155,3 +155,40 @@ def test_people_follow_their_houses_in_scope(tmp_path, tree):
     other = UserFactory(role="grid_worker", unit=tree["east"])
     assert scoped(worker, Person.objects.all(), unit_field="grid").count() == 1
     assert scoped(other, Person.objects.all(), unit_field="grid").count() == 0
+
+
+def test_facilities_by_component_code(tmp_path, tree, monkeypatch):
+    """A facility source (none is shipped; a deployment adds one) links rows by code."""
+    from grassroots.registry import sources
+    from grassroots.registry.choices import EntityType
+    from grassroots.registry.models import Facility, Source
+
+    spec = sources.SourceSpec(
+        key="urban_components",
+        name="城管部件普查",
+        entity_type=EntityType.FACILITY,
+        trust=80,
+        columns=(
+            sources.Column("code", "部件编码", True),
+            sources.Column("name", "部件名称"),
+            sources.Column("kind", "部件类别"),
+            sources.Column("address", "位置"),
+        ),
+    )
+    monkeypatch.setitem(sources.SOURCE_BY_KEY, spec.key, spec)
+    Source.objects.create(key=spec.key, name=spec.name, entity_type=spec.entity_type, trust=80)
+    path = write(
+        tmp_path / "f.csv",
+        ["部件编码", "部件名称", "部件类别", "位置", "经度", "纬度"],
+        [
+            ["1101990101000001", "上水井盖", "0101", "幸福路1号", "116.005", "39.005"],
+            ["1101990101000001", "上水井盖（新）", "0101", "幸福路1号", "116.005", "39.005"],
+            ["1101990101000002", "路灯", "0201", "幸福路2号", "116.025", "39.005"],
+        ],
+    )
+    batch = services.import_file(source=spec.key, path=path, user=None)
+    assert batch.accepted_rows == 3, batch.error
+    assert Facility.objects.count() == 2
+    lid = Facility.objects.get(code="1101990101000001")
+    assert lid.grid == tree["west"] and lid.records.count() == 2
+    assert Facility.objects.get(code="1101990101000002").grid == tree["only"]
