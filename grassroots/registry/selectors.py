@@ -241,36 +241,131 @@ def masked_raw(raw: Any) -> list[tuple[str, str]]:
     return [("", mask_text(raw))]
 
 
+# What a reason code means, said once for every row it refused (the row's own message,
+# which names the value, is in the rows table).
+REASON_LABELS: dict[str, Promise] = {
+    "required": _("必填项为空"),
+    "formula": _("单元格是公式"),
+    "id_length": _("身份证号位数不对"),
+    "id_format": _("身份证号格式不对"),
+    "id_checksum": _("身份证号校验码不正确"),
+    "id_check_char": _("身份证号校验码不正确"),
+    "id_birth_date": _("身份证号中的出生日期不存在"),
+    "id_region": _("身份证号的地区码不存在"),
+    "id_birth_mismatch": _("出生日期与身份证号不一致"),
+    "id_sex_mismatch": _("性别与身份证号不一致"),
+    "unidentifiable": _("没有身份证号，也没有其他可识别的信息"),
+    "uscc_length": _("统一社会信用代码位数不对"),
+    "uscc_format": _("统一社会信用代码格式不对"),
+    "uscc_checksum": _("统一社会信用代码校验码不正确"),
+    "uscc_check_char": _("统一社会信用代码校验码不正确"),
+    "uscc_authority": _("统一社会信用代码登记机关码不对"),
+    "uscc_division": _("统一社会信用代码地区码不对"),
+    "uscc_region": _("统一社会信用代码地区码不对"),
+    "phone_format": _("电话号码格式不对"),
+    "phone_area_code": _("固定电话区号不对"),
+    "date_format": _("日期格式无法识别"),
+    "date_impossible": _("日期不存在"),
+    "date_range": _("日期超出合理范围"),
+    "date_order": _("日期先后矛盾"),
+    "sex_invalid": _("性别无法识别"),
+    "ethnicity_invalid": _("民族无法识别"),
+    "source_key_duplicate": _("记录编号重复但内容不同"),
+}
+FIELD_LABELS: dict[str, Promise] = {
+    "name": _("姓名"),
+    "sex": _("性别"),
+    "birth_date": _("出生日期"),
+    "ethnicity": _("民族"),
+    "id_number": _("身份证号"),
+    "phone": _("电话"),
+    "address": _("地址"),
+    "household_address": _("户籍地址"),
+    "household_no": _("户号"),
+    "relation_to_head": _("与户主关系"),
+    "person_type": _("人员类型"),
+    "employer_uscc": _("单位信用代码"),
+    "tag": _("类别"),
+    "org_name": _("单位名称"),
+    "uscc": _("统一社会信用代码"),
+    "legal_rep": _("法定代表人"),
+    "org_type": _("单位类型"),
+    "org_status": _("登记状态"),
+    "founded_on": _("成立日期"),
+    "house_use": _("房屋用途"),
+    "area_m2": _("建筑面积"),
+    "owner_name": _("产权人"),
+    "observed_at": _("登记/更新日期"),
+    "source_key": _("记录编号"),
+    "code": _("部件编码"),
+    "kind": _("部件类别"),
+    "status": _("状态"),
+}
+
+
 @dataclass
 class ReasonCount:
     field: str
     code: str
-    message: str
+    label: str | Promise
+    field_label: str | Promise
     count: int
 
 
 def reason_summary(batch: ImportBatch, *, limit: int = 20) -> list[ReasonCount]:
-    """How many rejected rows each reason (field + code) has, most frequent first.
-
-    Read from the batch's stored report when the importer keeps one, else counted from the
-    rejected rows (a bounded number of them: the table below lists every row).
-    """
-    stored = (batch.report or {}).get("reasons")
+    """How many rejected rows each reason (field + code) has, most frequent first, each
+    said in general words (the rows table below gives every row's own message). Counted
+    from the first 20,000 rejected rows."""
     tally: dict[tuple[str, str], ReasonCount] = {}
-    if isinstance(stored, list) and stored:
-        for item in stored:
-            key = (str(item.get("field", "")), str(item.get("code", "")))
-            tally[key] = ReasonCount(
-                key[0], key[1], str(item.get("message", "")), int(item.get("count", 0))
-            )
-    else:
-        for reasons in batch.rejects.values_list("reasons", flat=True)[:20000]:
-            for reason in reasons or []:
-                key = (str(reason.get("field", "")), str(reason.get("code", "")))
-                if key not in tally:
-                    tally[key] = ReasonCount(key[0], key[1], str(reason.get("message", "")), 0)
-                tally[key].count += 1
+    for reasons in batch.rejects.values_list("reasons", flat=True)[:20000]:
+        for reason in reasons or []:
+            key = (str(reason.get("field", "")), str(reason.get("code", "")))
+            if key not in tally:
+                tally[key] = ReasonCount(
+                    field=key[0],
+                    code=key[1],
+                    label=REASON_LABELS.get(key[1], str(reason.get("message", ""))),
+                    field_label=FIELD_LABELS.get(key[0], key[0]),
+                    count=0,
+                )
+            tally[key].count += 1
     return sorted(tally.values(), key=lambda r: (-r.count, r.field, r.code))[:limit]
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def report_notes(batch: ImportBatch) -> list[str]:
+    """What else the import noticed, in a sentence each (from the batch's report)."""
+    report = batch.report or {}
+    notes: list[str] = []
+    counted = [
+        ("duplicates_in_file", _("文件内重复的行 %(n)s 行，只导入一次。")),
+        ("already_imported", _("与以前导入的内容相同的行 %(n)s 行，没有重复导入。")),
+        ("blank_rows", _("空行 %(n)s 行，已跳过。")),
+        ("houses_created", _("新建房屋 %(n)s 处。")),
+        ("houses_matched", _("匹配到已有房屋 %(n)s 处。")),
+        ("address_vague", _("地址不够具体、无法对应到房屋的行 %(n)s 行。")),
+        ("organisations_created", _("新建单位 %(n)s 家。")),
+        ("organisations_matched", _("匹配到已有单位 %(n)s 家。")),
+        ("facilities_created", _("新建部件 %(n)s 个。")),
+        ("superseded", _("更正了以前导入的记录 %(n)s 条。")),
+    ]
+    for key, sentence in counted:
+        n = _int(report.get(key))
+        if n:
+            notes.append(str(sentence) % {"n": n})
+    unknown = report.get("unknown_columns") or []
+    if isinstance(unknown, list) and unknown:
+        notes.append(
+            str(_("未识别的列（没有导入）：%(columns)s。"))
+            % {"columns": "、".join(str(c) for c in unknown[:20])}
+        )
+    return notes
 
 
 # --- review ------------------------------------------------------------------------------------
@@ -466,6 +561,10 @@ class PersonDetail:
     pending: list[MatchCandidate]
     visits: list[Visit]
     sources_by_key: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty_fields(self) -> list[str]:
+        return [str(f.label) for f in self.fields if not f.value and not f.source]
 
 
 def provenance_rows(person: Person, sources_by_key: dict[str, str]) -> list[FieldRow]:

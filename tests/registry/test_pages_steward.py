@@ -134,6 +134,7 @@ def test_upload_imports_the_good_rows_and_lists_the_rejects(client, world, uploa
     html = html_of(response)
     assert 'data-count="accepted">1<' in html and 'data-count="rejected">2<' in html
     assert 'id="reason-summary"' in html and 'id="rejects"' in html
+    assert "身份证号校验码不正确" in html and "身份证号位数不对" in html  # in general words
     assert 'id="download-rejects"' in html and 'id="resubmit"' in html
     assert 'hx-get="' not in html  # finished: no polling
     # the rejected rows show masked: no full ID number on the page
@@ -266,6 +267,24 @@ def test_reject_rows_are_paginated(client, world):
     assert first.count("data-row=") == 50 and "page=2" in first
     second = html_of(client.get(f"/registry/imports/{batch.pk}/?page=2"))
     assert second.count("data-row=") == 10
+
+
+def test_the_import_report_is_said_in_sentences(client, world):
+    batch = ImportBatchFactory(
+        uploaded_by=world.steward,
+        accepted_rows=10,
+        duplicate_rows=3,
+        report={
+            "duplicates_in_file": 2,
+            "already_imported": 1,
+            "houses_created": 4,
+            "unknown_columns": ["备注", "联系人"],
+        },
+    )
+    client.force_login(world.steward)
+    html = html_of(client.get(f"/registry/imports/{batch.pk}/"))
+    assert "文件内重复的行 2 行" in html and "与以前导入的内容相同的行 1 行" in html
+    assert "新建房屋 4 处" in html and "备注、联系人" in html
 
 
 def test_phone_numbers_in_rejected_rows_are_masked(client, world):

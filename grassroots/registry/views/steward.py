@@ -149,6 +149,7 @@ def _batch_context(request: HttpRequest, batch: Any) -> dict[str, Any]:
         context.update(
             rejects=rejects,
             reasons=sel.reason_summary(batch),
+            report_notes=sel.report_notes(batch),
             resubmissions=list(batch.resubmissions.order_by("-id")[:5]),
         )
     return context
