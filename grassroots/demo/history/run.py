@@ -33,6 +33,7 @@ from grassroots.org.models import Department, Unit
 
 from .intake import TZ, Intake, Reading
 from .lifecycle import Fate, Step, draw_fate, next_step
+from .outbreaks import inject_outbreaks
 from .setup import District, Staff
 
 BATCH_EVENTS = 3000
@@ -75,6 +76,8 @@ class Player:
         self.seed = seed
         self.district = district
         self.staff = staff
+        # outbreaks of known size and place for the early warning (see ``outbreaks``)
+        intakes = inject_outbreaks(intakes, seed=seed, district=district, start=start, end=end)
         self.intakes = intakes
         self.devices = devices
         self.end = end
