@@ -177,6 +177,8 @@ class Overview:
     sources: list[SourceRow]
     review_pending: int
     running: list[ImportBatch]
+    unresolved: int = 0
+    last_resolution: Any = None
 
 
 def overview(user: Any) -> Overview:
@@ -202,6 +204,28 @@ def overview(user: Any) -> Overview:
         sources=[SourceRow(s, by_pk.get(s.last_batch_id)) for s in sources],  # type: ignore[attr-defined]
         review_pending=candidates(user).filter(status=MatchStatus.PENDING).count(),
         running=running,
+        unresolved=unresolved_records(user),
+        last_resolution=last_resolution(),
+    )
+
+
+def unresolved_records(user: Any) -> int:
+    """Accepted person rows not yet linked to a golden person (waiting for resolution)."""
+    waiting = SourceRecord.objects.filter(
+        entity_type=EntityType.PERSON, person__isnull=True, superseded=False
+    )
+    return _in_scope(user, waiting, unit_field="grid").count()
+
+
+def last_resolution() -> Any:
+    """The last resolution run's audit event (when, by whom, and its report)."""
+    from grassroots.audit.models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(action="registry.resolve_people")
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
     )
 
 

@@ -9,6 +9,7 @@ from .views import houses, people, steward
 app_name = "registry"
 urlpatterns = [
     path("", steward.overview, name="home"),
+    path("resolve/", steward.resolve, name="resolve"),
     path("imports/", steward.imports, name="imports"),
     path("imports/<int:pk>/", steward.batch_detail, name="batch"),
     path("imports/<int:pk>/progress/", steward.batch_progress, name="batch-progress"),

@@ -18,6 +18,7 @@ from grassroots.registry.models import ImportBatch, SourceRecord
 from tests.registry.factories import (
     ImportBatchFactory,
     ImportRejectFactory,
+    SourceRecordFactory,
     source,
     valid_id_number,
 )
@@ -92,6 +93,25 @@ def test_overview_counts_only_what_the_steward_may_see(client, world):
     assert 'data-count="houses">2<' in html
 
 
+def test_overview_counts_rows_waiting_for_resolution_and_runs_it(
+    client, world, django_capture_on_commit_callbacks
+):
+    SourceRecordFactory(person=None, grid=world.grid, name="新来的人")
+    SourceRecordFactory(person=None, grid=world.other_grid, name="别处的人")
+    client.force_login(world.community_steward)
+    assert 'data-count="unresolved">1<' in html_of(client.get("/registry/"))
+    client.force_login(world.steward)
+    assert 'data-count="unresolved">2<' in html_of(client.get("/registry/"))
+    assert client.get("/registry/resolve/").status_code == 405
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post("/registry/resolve/")
+    assert response.status_code == 302 and response["Location"] == "/registry/"
+    assert len(queued) == 1  # the resolution job, queued when the request commits
+    assert AuditEvent.objects.filter(
+        action="registry.resolve_requested", actor=world.steward
+    ).exists()
+
+
 @pytest.mark.parametrize(
     "who", ["grid_worker", "dispatcher", "leader", "operator", "handler", "resident"]
 )
@@ -109,6 +129,8 @@ def test_steward_pages_refuse_other_roles(client, world, who):
         response = client.get(url)
         assert response.status_code == 403, url
         assert "您的角色不能使用基础数据库的这个页面" in html_of(response)
+    assert client.post("/registry/resolve/").status_code == 403
+    assert not AuditEvent.objects.filter(action="registry.resolve_requested").exists()
 
 
 def test_signed_out_goes_to_login(client):

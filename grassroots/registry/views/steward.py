@@ -53,6 +53,19 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
+@steward_only
+@require_POST
+def resolve(request: HttpRequest) -> HttpResponse:
+    """Queue a resolution run: link the new person rows into golden records."""
+    try:
+        services.resolve_submit(user=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("已开始归并人员记录，完成后刷新本页查看结果。"))
+    return redirect("registry:home")
+
+
 # --- imports -------------------------------------------------------------------------------------
 
 
