@@ -4,9 +4,8 @@
   row (and the path of its area). The rules are those of docs/development/kpi-definitions.md.
 * :func:`apply_case` — called by the receiver inside the transaction of every case change:
   recompute the fact, and add (new − old) to ``MonthlyStat`` (one row per unit on the area's
-  path), ``DailyStat`` and ``CellStat``. Upserts: ``UPDATE … SET n = n + d`` first, insert
-  the missing rows in a savepoint, and on a unique-constraint race update again, so it is
-  safe with concurrent writers on PostgreSQL and SQLite alike.
+  path), ``DailyStat`` and ``CellStat``, each with one ``INSERT … ON CONFLICT DO UPDATE``
+  (the same SQL on SQLite and PostgreSQL; atomic against concurrent writers of a key).
 * :func:`rebuild` — throw every rollup away and recompute it from the case table, in
   batches, set-based (one pass over the cases, sums in memory, bulk inserts).
 """
@@ -17,11 +16,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import h3
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from grassroots.cases.choices import CaseStatus, Rating
@@ -36,7 +35,10 @@ HANDLED_STATUSES = frozenset(
     {CaseStatus.HANDLED, CaseStatus.VERIFIED, CaseStatus.CLOSED, CaseStatus.RATED}
 )
 CLOSED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.RATED})
-DIMENSIONS = ("received_on", "month", "channel", "category_id", "area_id", "department_id")
+# A change of any of these moves the case to other MonthlyStat rows …
+DIMENSIONS = ("month", "channel", "category_id", "area_id", "department_id")
+# … and of any of these to other DailyStat/CellStat rows.
+RECEIVED_DIMENSIONS = ("received_on", "category_id", "area_id", "h3_cell")
 # The Case columns a fact is computed from (the rebuild reads only these).
 CASE_COLUMNS = (
     "pk",
@@ -129,22 +131,6 @@ def fact_of(case: Any, *, area_path: str) -> Fact:
     return fact
 
 
-def _fact_from_row(row: CaseFact) -> Fact:
-    fact: Fact = {
-        "received_on": row.received_on,
-        "month": row.month,
-        "channel": row.channel,
-        "category_id": row.category_id,
-        "area_id": row.area_id,
-        "unit_path": row.unit_path,
-        "department_id": row.department_id,
-        "h3_cell": row.h3_cell,
-    }
-    for name in MEASURES:
-        fact[name] = getattr(row, name)
-    return fact
-
-
 def _negate(fact: Fact) -> Fact:
     negated = dict(fact)
     for name in MEASURES:
@@ -180,140 +166,233 @@ def units_on_path(path: str) -> list[UnitRef]:
 # --- incremental ------------------------------------------------------------------------
 
 
-def _area_path(case: Case, old: CaseFact | None) -> str:
-    if old is not None and old.area_id == case.area_id:
-        return old.unit_path
+def _as_date(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=4)
+def _fact_sql(vendor: str) -> tuple[str, str, str]:
+    """SELECT, INSERT and UPDATE of one fact row by case id (portable SQL; the hot path
+    of every case change, so the ORM's query building is left out)."""
+    qn = connection.ops.quote_name
+    meta: Any = CaseFact._meta
+    table = qn(meta.db_table)
+    columns = [qn(meta.get_field(name).column) for name in FACT_FIELDS]
+    key = columns[0]
+    select = f"SELECT {', '.join(columns[1:])} FROM {table} WHERE {key} = %s"  # noqa: S608
+    insert = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    update = (
+        f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns[1:])} "  # noqa: S608
+        f"WHERE {key} = %s"
+    )
+    return select, insert, update
+
+
+def _read_fact(case_id: int) -> Fact | None:
+    select, _insert, _update = _fact_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(select, [case_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fact = dict(zip(FACT_FIELDS[1:], row, strict=True))
+    fact["received_on"] = _as_date(fact["received_on"])
+    fact["month"] = _as_date(fact["month"])
+    for name in ("category", "area", "department"):
+        fact[f"{name}_id"] = fact.pop(name)
+    return fact
+
+
+def _fact_values(fact: Fact) -> list[Any]:
+    day = connection.ops.adapt_datefield_value
+    values: list[Any] = [
+        day(fact["received_on"]),
+        day(fact["month"]),
+        fact["channel"],
+        fact["category_id"],
+        fact["area_id"],
+        fact["unit_path"],
+        fact["department_id"],
+        fact["h3_cell"],
+    ]
+    return values + [fact[name] for name in MEASURES]
+
+
+def _area_path(case: Case, old: Fact | None) -> str:
+    if old is not None and old["area_id"] == case.area_id:
+        return str(old["unit_path"])
     if Case.area.is_cached(case):  # type: ignore[attr-defined]
         return str(case.area.path)
     return str(Unit.objects.values_list("path", flat=True).get(pk=case.area_id))
 
 
+@lru_cache(maxsize=4096)
+def _chain(area_id: int, path: str) -> tuple[UnitRef, ...]:
+    """The units on the path of an area, cached per (area id, path): a unit moved in the
+    tree gets a new path, a unit deleted and recreated a new id, so a key never comes back
+    with other units (a change of level alone needs ``insight_rebuild``)."""
+    return tuple(units_on_path(path))
+
+
 def apply_case(case: Case) -> bool:
     """Bring ``case``'s fact and every rollup up to date with the case as it is now.
-    Must run inside the transaction of the change. Returns whether anything changed."""
-    old = CaseFact.objects.select_for_update().filter(case_id=case.pk).first()
+    Must run inside the transaction of the change (the case row is locked by the case
+    service, so one case's changes never race). Returns whether anything changed."""
+    old = _read_fact(case.pk)
     new = fact_of(case, area_path=_area_path(case, old))
-    old_fact = _fact_from_row(old) if old is not None else None
-    if old_fact == new:
+    if old == new:
         return False
-    with transaction.atomic():
-        if old_fact is None:
-            CaseFact.objects.create(case_id=case.pk, **new)
+    _select, insert, update = _fact_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        if old is None:
+            cursor.execute(insert, [case.pk, *_fact_values(new)])
         else:
-            CaseFact.objects.filter(case_id=case.pk).update(**new)
-        _apply_delta(old_fact, new)
+            cursor.execute(update, [*_fact_values(new), case.pk])
+    _apply_delta(old, new)
     return True
 
 
 def _apply_delta(old: Fact | None, new: Fact) -> None:
-    same_dims = old is not None and all(old[k] == new[k] for k in DIMENSIONS)
-    if same_dims:
+    monthly_same = old is not None and all(old[k] == new[k] for k in DIMENSIONS)
+    received_same = old is not None and all(old[k] == new[k] for k in RECEIVED_DIMENSIONS)
+    if monthly_same:
         assert old is not None
-        delta = {name: new[name] - old[name] for name in MEASURES}
-        _bump_monthly(new, delta)
-        if old["h3_cell"] != new["h3_cell"]:
+        _bump_monthly(new, {name: new[name] - old[name] for name in MEASURES})
+    else:
+        if old is not None:
+            _bump_monthly(old, _negate(old), prune=True)
+        _bump_monthly(new, {name: new[name] for name in MEASURES})
+    if not received_same:
+        if old is not None:
+            _bump_daily(old, -1)
             _bump_cell(old, -1)
-            _bump_cell(new, 1)
-        return
-    if old is not None:
-        _bump_monthly(old, _negate(old), prune=True)
-        _bump_received(old, -1)
-    _bump_monthly(new, {name: new[name] for name in MEASURES})
-    _bump_received(new, 1)
-
-
-def _bump_received(fact: Fact, sign: int) -> None:
-    _bump_daily(fact, sign)
-    _bump_cell(fact, sign)
-
-
-def _increments(delta: Fact) -> dict[str, Any]:
-    return {name: F(name) + delta[name] for name in MEASURES if delta[name]}
+        _bump_daily(new, 1)
+        _bump_cell(new, 1)
 
 
 def _bump_monthly(fact: Fact, delta: Fact, *, prune: bool = False) -> None:
-    increments = _increments(delta)
-    if not increments:
+    if not any(delta[name] for name in MEASURES):
         return
-    units = units_on_path(fact["unit_path"])
-    key = {
-        "month": fact["month"],
-        "department_id": fact["department_id"],
-        "category_id": fact["category_id"],
-        "channel": fact["channel"],
-    }
-    rows = MonthlyStat.objects.filter(**key, unit_id__in=[u.id for u in units])
-    updated = rows.update(**increments)
-    if updated < len(units):
-        present = set(rows.values_list("unit_id", flat=True))
-        for unit in units:
-            if unit.id in present:
-                continue
-            values = {name: delta[name] for name in MEASURES}
-            _insert_or_add(
-                MonthlyStat,
-                key={**key, "unit_id": unit.id},
-                extra={"level": unit.level, "unit_path": unit.path, "parent_id": unit.parent_id},
-                values=values,
-                increments=increments,
-            )
+    units = _chain(fact["area_id"], fact["unit_path"])
+    day = connection.ops.adapt_datefield_value
+    department_id = fact["department_id"]
+    measures = [delta[name] for name in MEASURES]
+    rows = [
+        (
+            day(fact["month"]),
+            unit.id,
+            unit.level,
+            unit.path,
+            unit.parent_id,
+            department_id,
+            fact["category_id"],
+            fact["channel"],
+            *measures,
+        )
+        for unit in sorted(units, key=lambda u: u.id)  # one lock order for every writer
+    ]
+    _upsert(MonthlyStat, MONTHLY_FIELDS, rows, department_id is None)
     if prune and delta["received"] < 0:
-        # A case left this key (dispatched to a department, recategorised): drop rows
-        # no case contributes to any more, exactly as the rebuild would not create them.
-        rows.filter(received=0).delete()
+        # A case left this key (dispatched to a department, recategorised): drop the rows
+        # no case contributes to any more, as the rebuild would not create them.
+        MonthlyStat.objects.filter(
+            month=fact["month"],
+            department_id=department_id,
+            category_id=fact["category_id"],
+            channel=fact["channel"],
+            unit_id__in=[u.id for u in units],
+            received=0,
+        ).delete()
 
 
 def _bump_daily(fact: Fact, sign: int) -> None:
-    key = {
-        "day": fact["received_on"],
-        "unit_id": fact["area_id"],
-        "category_id": fact["category_id"],
-    }
-    _upsert_count(DailyStat, key, {"unit_path": fact["unit_path"]}, sign)
+    row = (
+        connection.ops.adapt_datefield_value(fact["received_on"]),
+        fact["area_id"],
+        fact["unit_path"],
+        fact["category_id"],
+        sign,
+    )
+    _upsert(DailyStat, DAILY_FIELDS, [row], False)
+    if sign < 0:
+        DailyStat.objects.filter(
+            day=fact["received_on"],
+            unit_id=fact["area_id"],
+            category_id=fact["category_id"],
+            received=0,
+        ).delete()
 
 
 def _bump_cell(fact: Fact, sign: int) -> None:
     if not fact["h3_cell"]:
         return
-    key = {
-        "month": fact["month"],
-        "h3_cell": fact["h3_cell"],
-        "unit_id": fact["area_id"],
-        "category_id": fact["category_id"],
-    }
-    _upsert_count(CellStat, key, {"unit_path": fact["unit_path"]}, sign)
+    row = (
+        connection.ops.adapt_datefield_value(fact["month"]),
+        fact["h3_cell"],
+        fact["area_id"],
+        fact["unit_path"],
+        fact["category_id"],
+        sign,
+    )
+    _upsert(CellStat, CELL_FIELDS, [row], False)
+    if sign < 0:
+        CellStat.objects.filter(
+            month=fact["month"],
+            h3_cell=fact["h3_cell"],
+            unit_id=fact["area_id"],
+            category_id=fact["category_id"],
+            received=0,
+        ).delete()
 
 
-def _upsert_count(model: Any, key: dict[str, Any], extra: dict[str, Any], sign: int) -> None:
-    rows = model.objects.filter(**key)
-    if rows.update(received=F("received") + sign):
-        if sign < 0:
-            rows.filter(received=0).delete()
-        return
-    _insert_or_add(
-        model,
-        key=key,
-        extra=extra,
-        values={"received": sign},
-        increments={"received": F("received") + sign},
+# The upsert: INSERT … ON CONFLICT (the unique key) DO UPDATE SET n = n + excluded.n.
+# The same SQL text runs on SQLite (3.24+) and PostgreSQL (9.5+), partial unique indexes
+# included (the conflict target repeats the index's WHERE); on PostgreSQL it is atomic
+# against concurrent inserts of the same key, so no savepoint or retry is needed.
+UPSERT_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
+    "monthly": (("month", "unit", "department", "category", "channel"), "IS NOT NULL"),
+    "monthly_no_dept": (("month", "unit", "category", "channel"), "IS NULL"),
+    "daily": (("day", "unit", "category"), ""),
+    "cell": (("month", "h3_cell", "unit", "category"), ""),
+}
+
+
+@lru_cache(maxsize=16)
+def _upsert_sql(table_key: str, fields: tuple[str, ...], rows: int, vendor: str) -> str:
+    model: Any = {"daily": DailyStat, "cell": CellStat}.get(table_key, MonthlyStat)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+
+    def column(name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    key, predicate = UPSERT_KEYS[table_key]
+    added = [name for name in fields if name in MEASURES]
+    where = f" WHERE {column('department')} {predicate}" if predicate else ""
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * rows)
+    updates = ", ".join(
+        f"{column(name)} = {table}.{column(name)} + EXCLUDED.{column(name)}" for name in added
+    )
+    return (
+        f"INSERT INTO {table} ({', '.join(column(name) for name in fields)}) "  # noqa: S608
+        f"VALUES {values} ON CONFLICT ({', '.join(column(name) for name in key)}){where} "
+        f"DO UPDATE SET {updates}"
     )
 
 
-def _insert_or_add(
-    model: Any,
-    *,
-    key: dict[str, Any],
-    extra: dict[str, Any],
-    values: dict[str, Any],
-    increments: dict[str, Any],
+def _upsert(
+    model: Any, fields: tuple[str, ...], rows: list[tuple[Any, ...]], null_dept: bool
 ) -> None:
-    """Insert the row for ``key``; if another transaction inserted it first (unique
-    constraint), add to that row instead."""
-    try:
-        with transaction.atomic():
-            model.objects.create(**key, **extra, **values)
-    except IntegrityError:
-        model.objects.filter(**key).update(**increments)
+    if model is MonthlyStat:
+        table_key = "monthly_no_dept" if null_dept else "monthly"
+    else:
+        table_key = "daily" if model is DailyStat else "cell"
+    sql = _upsert_sql(table_key, fields, len(rows), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
 
 
 # --- full rebuild -------------------------------------------------------------------------
@@ -468,7 +547,7 @@ def rebuild(
         )
         result.daily_rows = _insert_all(
             DailyStat,
-            ("day", "unit", "unit_path", "category", "received"),
+            DAILY_FIELDS,
             (
                 (day(d), area_id, units[area_id].path, category_id, n)
                 for (d, area_id, category_id), n in daily.items()
@@ -476,7 +555,7 @@ def rebuild(
         )
         result.cell_rows = _insert_all(
             CellStat,
-            ("month", "h3_cell", "unit", "unit_path", "category", "received"),
+            CELL_FIELDS,
             (
                 (day(month), cell, area_id, units[area_id].path, category_id, n)
                 for (month, cell, area_id, category_id), n in cells.items()
@@ -497,6 +576,8 @@ FACT_FIELDS = (
     "h3_cell",
     *MEASURES,
 )
+DAILY_FIELDS = ("day", "unit", "unit_path", "category", "received")
+CELL_FIELDS = ("month", "h3_cell", "unit", "unit_path", "category", "received")
 MONTHLY_FIELDS = (
     "month",
     "unit",
