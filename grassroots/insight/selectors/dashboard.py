@@ -24,6 +24,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import h3
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -43,6 +46,7 @@ from .assessment import INSIGHT_UNIT_ROLES
 TOP_CATEGORIES = 10
 ALERTS_SHOWN = 5
 MAX_MONTHS = 36
+MAP_CACHE_SECONDS = 300
 CARD_KPIS = ("response", "resolution", "satisfaction", "on_time")
 CHILD_LEVEL = {
     UnitLevel.PROVINCE: UnitLevel.CITY,
@@ -293,6 +297,52 @@ def _cell_boundary(cell: str) -> list[list[float]]:
     return ring
 
 
+def path_prefix_q(field: str, path: str) -> Q:
+    """Rows whose ``field`` starts with the materialised ``path``, in the form each
+    database's index serves: PostgreSQL's ``varchar_pattern_ops`` index serves ``LIKE
+    'p%'``; SQLite's ``LIKE`` is case-insensitive and never uses an index, so there it is
+    the equivalent range ``p ≤ field < p'`` (``p'``: ``p`` with its final ``/`` replaced by
+    ``0``, the next character — codes are digits)."""
+    if connection.vendor == "sqlite" and path.endswith("/"):
+        return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + "0"})
+    return Q(**{f"{field}__startswith": path})
+
+
+def map_cells(unit: Unit, period: Period, *, received: float) -> list[MapCell]:
+    """Cases of ``unit`` received in ``period`` per H3 cell (``CellStat``), with each
+    cell's outline in the display CRS.
+
+    The map is the one figure whose rollup rows grow with the area (cells × grids ×
+    categories): it is kept in the cache for ``MAP_CACHE_SECONDS``, keyed by the unit, the
+    period and the unit's received total for it, so a new case shows at once and any
+    other change (a case moved to another grid) within the cache time."""
+    key = (
+        f"insight:dashboard:cells:{unit.pk}:{unit.path}:{period.month_from:%Y%m}:"
+        f"{period.month_to:%Y%m}:{int(received)}:{settings.MAP_CRS}"
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    rows = (
+        CellStat.objects.filter(
+            path_prefix_q("unit_path", unit.path),
+            month__gte=period.month_from,
+            month__lte=period.month_to,
+        )
+        .values("h3_cell")
+        .annotate(n=Sum("received"))
+        .order_by()
+    )
+    cells = [
+        MapCell(cell=row["h3_cell"], received=row["n"], boundary=_cell_boundary(row["h3_cell"]))
+        for row in rows
+        if row["n"]
+    ]
+    cells.sort(key=lambda c: c.cell)
+    cache.set(key, cells, MAP_CACHE_SECONDS)
+    return cells
+
+
 def dashboard(
     *, user: Any, unit_id: int | None, period: Period, weights: Any, alerts: bool = True
 ) -> Dashboard:
@@ -379,22 +429,8 @@ def dashboard(
         areas.append(row)
 
     # 4. the map: H3 cells (res 8) of the unit's cases
-    cell_rows = (
-        CellStat.objects.filter(
-            unit_path__startswith=unit.path,
-            month__gte=period.month_from,
-            month__lte=period.month_to,
-        )
-        .values("h3_cell")
-        .annotate(n=Sum("received"))
-        .order_by()
-    )
-    cells = [
-        MapCell(cell=row["h3_cell"], received=row["n"], boundary=_cell_boundary(row["h3_cell"]))
-        for row in cell_rows
-        if row["n"]
-    ]
-    cells.sort(key=lambda c: c.cell)
+    received = sum(c["received"] for m, c in by_month.items() if m >= period.month_from)
+    cells = map_cells(unit, period, received=received)
 
     # 5. slices and cards
     first, last = period.first_day, period.last_day
@@ -518,7 +554,11 @@ def open_alerts(user: Any, unit: Unit, *, limit: int = ALERTS_SHOWN) -> list[Ale
                 severity=alert.severity,
                 severity_label=str(alert.get_severity_display()),
                 unit_name=alert.unit.name if alert.unit else "",
-                explanation=alert_services.explanation_of(alert) or alert.explanation,
+                explanation=(
+                    alert_services.explanation_of(alert)
+                    if alert.explanation_data
+                    else alert.explanation
+                ),
                 last_seen=alert.last_seen,
                 url=url,
             )

@@ -64,8 +64,8 @@
     }
   );
 
-  /* categories: horizontal bars, largest on top */
-  var categories = data.categories.slice().reverse();
+  /* categories: horizontal bars, largest on top ("other" stays in the table) */
+  var categories = data.categories.filter(function (s) { return s.key !== "other"; }).reverse();
   chart(
     "id-chart-categories",
     {
@@ -81,7 +81,9 @@
     }
   );
 
-  /* channels: a ring */
+  /* channels: a ring (labels beside it when there is room, otherwise the legend) */
+  var channelNode = document.getElementById("id-chart-channels");
+  var narrow = channelNode && channelNode.clientWidth < 480;
   chart(
     "id-chart-channels",
     {
@@ -93,7 +95,7 @@
           name: strings.received,
           radius: ["38%", "66%"],
           center: ["50%", "44%"],
-          label: { fontSize: font, formatter: "{b}\n{d}%" },
+          label: { show: !narrow, fontSize: font, formatter: "{b}\n{d}%" },
           data: data.channels.map(function (s) { return { name: s.label, value: s.received }; }),
         },
       ],
