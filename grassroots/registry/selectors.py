@@ -679,13 +679,21 @@ def _resident_counts() -> dict[str, Any]:
 
 
 def grids_in_scope(user: Any) -> list[Unit]:
-    """The grids a user may choose among (their own grid alone for a grid worker)."""
-    if getattr(user, "is_superuser", False):
-        return list(Unit.objects.filter(level=UnitLevel.GRID).order_by("path"))
-    if reach_of(user, Action.VIEW) != Reach.SUBTREE or user.unit is None:
+    """The grids a user may choose among (their own grid alone for a grid worker), and the
+    communities in scope that hold houses no grid claims yet (placed by community only)."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        within = Unit.objects.all()
+    elif reach_of(user, Action.VIEW) != Reach.SUBTREE or user.unit is None:
         return []
+    else:
+        within = Unit.objects.filter(path__startswith=user.unit.path)
+    with_houses = House.objects.filter(is_active=True, grid__level=UnitLevel.COMMUNITY).values(
+        "grid_id"
+    )
     return list(
-        Unit.objects.filter(level=UnitLevel.GRID, path__startswith=user.unit.path).order_by("path")
+        within.filter(
+            Q(level=UnitLevel.GRID) | Q(level=UnitLevel.COMMUNITY, pk__in=with_houses)
+        ).order_by("path")
     )
 
 

@@ -289,3 +289,17 @@ def test_list_queries_do_not_grow_with_rows(client, world, url):
         OrganisationFactory(house=house)
         FacilityFactory(grid=world.grid)
     assert _queries(client, url) == few
+
+
+def test_houses_placed_only_by_community_are_the_communitys(client, world):
+    from tests.registry.factories import HouseFactory
+
+    loose = HouseFactory(grid=world.community, road="幸福路", number="99号", room="")
+    client.force_login(world.dispatcher)
+    html = html_of(client.get("/registry/houses/"))
+    assert f'data-grid="{world.community.code}"' in html and "（未分网格）" in html
+    html = html_of(client.get(f"/registry/houses/?grid={world.community.code}"))
+    assert f'data-house="{loose.pk}"' in html and f'data-house="{world.h1.pk}"' not in html
+    client.force_login(world.grid_worker)
+    assert client.get(f"/registry/houses/{loose.pk}/").status_code == 404
+    assert f'data-house="{loose.pk}"' not in html_of(client.get("/registry/houses/?q=99号"))
