@@ -32,6 +32,8 @@ import argparse
 import json
 import os
 import resource
+import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -101,18 +103,28 @@ def naive_clusters(records: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"record_id": ids, "cluster_id": ids[roots]})
 
 
-def _import_rate(people: pd.DataFrame, extracts: dict[str, pd.DataFrame], seed: int) -> None:
-    from grassroots.demo.registry_files import write_registry_files
-
+def _import_rate(extracts: dict[str, pd.DataFrame], seed: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-registry-"))
+    try:
+        _import_into(workdir, extracts, seed)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _import_into(workdir: Path, extracts: dict[str, pd.DataFrame], seed: int) -> None:
+    """The throwaway database in ``workdir``: its own keys, migrated, then the import."""
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["GRASSROOTS_VAR_DIR"] = str(workdir)
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(40)
+    os.environ["FIELD_ENCRYPTION_KEY"] = secrets.token_urlsafe(40)
+    os.environ.pop("GRASSROOTS_ENV_FILE", None)
     from bench._common import setup_django
 
     setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from grassroots.demo.registry_files import write_registry_files
     from grassroots.registry.services import import_file
     from tests.org.factories import UserFactory
 
@@ -196,7 +208,7 @@ def main() -> None:
     if not args.skip_import:
         size = 22_000 if args.quick else 110_000  # public security holds ~93% of them
         small = generate_people(size, args.seed + 1)
-        _import_rate(small, source_extracts(small, args.seed + 1), args.seed + 1)
+        _import_rate(source_extracts(small, args.seed + 1), args.seed + 1)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,11 @@ def to_simplified(text: str) -> str:
     return _T2S.convert(unicodedata.normalize("NFKC", text)).strip()
 
 
+def to_simplified_text(text: str) -> str:
+    """OpenCC t2s of any text (no cache: for long joined batches)."""
+    return str(_T2S.convert(text))
+
+
 def normalise_name(name: str | None) -> str | None:
     """The name as compared character by character: simplified, without separators."""
     if name is None:
@@ -184,3 +189,34 @@ def name_features(name: str | None) -> tuple[str | None, str | None, str | None,
         return None, None, None, None
     s, g, full = name_pinyin(normalised)
     return normalised, s or None, g or None, full or None
+
+
+_SEPARATOR = "\x1f"  # unit separator: untouched by NFKC and OpenCC
+# _NAME_DROP without \s (which takes in the separator): the usual spaces by name
+_NAME_DROP_BUT_SEPARATOR = re.compile(r"[ \t\r\n\v\f\u00a0\u3000·•・.．\-_,，、()（）]+")
+
+
+def name_features_many(
+    names: list[str],
+) -> list[tuple[str | None, str | None, str | None, str | None]]:
+    """:func:`name_features` of many names at once: one NFKC, one OpenCC and one regular
+    expression pass over all of them joined, then pinyin from a per-character table."""
+    if not names:
+        return []
+    text = unicodedata.normalize("NFKC", _SEPARATOR.join(names))
+    text = _T2S.convert(text)
+    text = _NAME_DROP_BUT_SEPARATOR.sub("", text)
+    parts = text.lower().split(_SEPARATOR)
+    if len(parts) != len(names):  # a separator inside a name: the careful way
+        return [name_features(n) for n in names]
+    readings = {c: char_pinyin(c) for c in set("".join(parts))}
+    out: list[tuple[str | None, str | None, str | None, str | None]] = []
+    for name in parts:
+        if not name:
+            out.append((None, None, None, None))
+            continue
+        surname, given = split_surname(name)
+        s = SURNAME_PINYIN.get(surname) or "".join(readings[c] for c in surname)
+        g = "".join(readings[c] for c in given)
+        out.append((name, s or None, g or None, (s + g) or None))
+    return out

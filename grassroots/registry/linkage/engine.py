@@ -120,7 +120,8 @@ class LinkageSpec:
     levels run from closest to loosest agreement (the others need only their first level
     weigh most and their last least).
     ``prior_rules`` are deterministic rules (nearly no false
-    positives) for the prior; ``prior_recall`` estimates their recall from the table.
+    positives) for the prior; ``prior_recall`` estimates their recall from the table (none:
+    the prior comes from the first training session).
     """
 
     name: str
@@ -128,7 +129,7 @@ class LinkageSpec:
     blocking_rules: Sequence[BlockingRuleCreator | str]
     training_rules: Sequence[BlockingRuleCreator | str]
     prior_rules: Sequence[BlockingRuleCreator | str]
-    prior_recall: Callable[[pd.DataFrame], float]
+    prior_recall: Callable[[pd.DataFrame], float] | None
     strong: dict[str, tuple[str, ...]]
     ordered: tuple[str, ...] = ()
     known_good: Path | None = None
@@ -187,14 +188,22 @@ def _train(
     training could not estimate (filled, see :func:`parameters.fill_unestimated`)."""
     n_records = sum(len(t) for t in tables)
     training = linker.training
-    recall = spec.prior_recall(pd.concat(tables, ignore_index=True))
-    training.estimate_probability_two_random_records_match(
-        list(spec.prior_rules), recall=max(min(recall, 1.0), 0.01)
-    )
+    if spec.prior_rules and spec.prior_recall is not None:
+        recall = spec.prior_recall(pd.concat(tables, ignore_index=True))
+        training.estimate_probability_two_random_records_match(
+            list(spec.prior_rules), recall=max(min(recall, 1.0), 0.01)
+        )
     training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
-    for rule in spec.training_rules:
+    for i, rule in enumerate(spec.training_rules):
         training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
+            rule,
+            estimate_without_term_frequencies=True,
+            max_pairs=settings.em_max_pairs,
+            # no deterministic rule for the prior: the first EM session's, scaled up by
+            # the estimated recall of its blocking rule
+            populate_probability_two_random_records_match_from_trained_values=(
+                i == 0 and not spec.prior_rules
+            ),
         )
     counted = spec.count_u(con, "input_0") if spec.count_u and len(tables) == 1 else {}
     floor = 1.0 / settings.u_max_pairs
