@@ -324,3 +324,48 @@ def test_imports_page_lists_batches_and_the_expected_columns(client, world):
     assert "民政2024.xlsx" in html
     assert "公民身份号码" in html and "rg-required" in html
     assert 'data-max-bytes="' in html
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_overview_and_imports_queries_do_not_grow_with_rows(client, world):
+    client.force_login(world.steward)
+    ImportBatchFactory(source=source("housing"), uploaded_by=world.steward)
+    few = {url: _queries(client, url) for url in ("/registry/", "/registry/imports/")}
+    for key in ("public_security", "civil_affairs", "market_regulation"):
+        for _ in range(3):
+            ImportBatchFactory(source=source(key), uploaded_by=world.steward)
+    assert {url: _queries(client, url) for url in few} == few
+
+
+def test_review_queries_do_not_grow_with_the_queue(client, world):
+    from tests.registry.factories import MatchCandidateFactory, PersonFactory
+
+    MatchCandidateFactory(left=world.p1, right=world.p2)
+    client.force_login(world.steward)
+    few = _queries(client, "/registry/review/")
+    for _ in range(8):
+        MatchCandidateFactory(
+            left=PersonFactory(house=world.h1), right=PersonFactory(house=world.h1)
+        )
+    assert _queries(client, "/registry/review/") == few
+
+
+@pytest.mark.parametrize("language", ["zh-hant", "en"])
+def test_steward_pages_in_other_languages_and_elderly_mode(client, world, language):
+    batch = ImportBatchFactory(uploaded_by=world.steward, rejected_rows=1)
+    ImportRejectFactory(batch=batch)
+    client.force_login(world.steward)
+    client.cookies["gr_lang"] = language
+    client.cookies["gr_elderly"] = "1"
+    for url in ("/registry/", "/registry/imports/", f"/registry/imports/{batch.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'class="elderly"' in html_of(response)
