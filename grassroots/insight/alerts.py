@@ -128,12 +128,16 @@ def render_explanation(kind: str, data: dict[str, Any]) -> str:
     if kind == AlertKind.REPEAT:
         if data.get("who") == "address":
             values["address"] = data.get("address", "")
+            if not values["category"]:
+                return _("同一地址“%(address)s”近 %(days)s 天被反映 %(observed)s 次。") % values
             return (
                 _("同一地址“%(address)s”近 %(days)s 天被反映 %(observed)s 次，多为“%(category)s”。")
                 % values
             )
         values["phone"] = data.get("phone") or _("同一账号")
         values["categories"] = data.get("categories", 1)
+        if not values["category"]:
+            return _("同一反映人（%(phone)s）近 %(days)s 天反映 %(observed)s 次。") % values
         return (
             _(
                 "同一反映人（%(phone)s）近 %(days)s 天反映 %(observed)s 次，"

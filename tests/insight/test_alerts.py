@@ -104,6 +104,8 @@ def test_filters(world: World, client):
         return {row["alert"].pk for row in page.context["rows"]}
 
     assert shown() == {critical.pk, repeat.pk}  # live ones by default
+    ordered = client.get(reverse("insight:alerts")).context["rows"]
+    assert [row["alert"].pk for row in ordered] == [critical.pk, repeat.pk]  # gravest first
     assert shown(severity="critical") == {critical.pk}
     assert shown(kind="repeat") == {repeat.pk}
     assert shown(status="dismissed") == {dismissed.pk}
@@ -322,6 +324,9 @@ def test_admin_superuser_sees_everything(world: World, client):
 
 
 def test_explanations_of_every_kind():
+    assert alerts.render_explanation(
+        AlertKind.REPEAT, {"who": "person", "phone": "138****5678", "days": 14, "observed": 3}
+    ).endswith("近 14 天反映 3 次。")
     assert "同一地址“幸福路12号”近 14 天被反映 3 次" in alerts.render_explanation(
         AlertKind.REPEAT,
         {

@@ -10,14 +10,15 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from grassroots.cases.models import Case, Category
+from grassroots.cases.models import Case as CaseModel
+from grassroots.cases.models import Category
 from grassroots.cases.views.staff_common import int_or_none, staff_required
 from grassroots.core.errors import DomainError, NotFound, PermissionDeniedError
 from grassroots.core.scope import scoped
@@ -61,7 +62,16 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         shown = shown.filter(severity=severity)
     if kind in AlertKind.values:
         shown = shown.filter(kind=kind)
-    shown = shown.select_related("unit", "category").order_by("-last_seen", "-id")
+    rank = Case(
+        When(severity=Severity.CRITICAL, then=Value(0)),
+        When(severity=Severity.WARNING, then=Value(1)),
+        default=Value(2),
+    )
+    shown = (
+        shown.select_related("unit", "category")
+        .annotate(rank=rank)
+        .order_by("rank", "-last_seen", "-id")
+    )
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"alert": a, "text": service.explanation_of(a)} for a in page.object_list]
     return render(
@@ -79,7 +89,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
                 *AlertStatus.choices,
                 ("all", _("全部")),
             ],
-            "severity_choices": Severity.choices,
+            "severity_choices": list(reversed(Severity.choices)),  # the gravest first
             "kind_choices": AlertKind.choices,
             "query": _query_without_page(request),
         },
@@ -97,7 +107,9 @@ def _detail_context(request: HttpRequest, alert: Alert) -> dict[str, Any]:
     user = request.user
     cases = []
     if alert.kind == AlertKind.REPEAT and data.get("cases"):
-        visible = scoped(user, Case.objects.all(), unit_field="area", department_field="department")
+        visible = scoped(
+            user, CaseModel.objects.all(), unit_field="area", department_field="department"
+        )
         cases = list(
             visible.filter(pk__in=data["cases"])
             .select_related("category")
