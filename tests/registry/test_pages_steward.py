@@ -369,3 +369,35 @@ def test_steward_pages_in_other_languages_and_elderly_mode(client, world, langua
         response = client.get(url)
         assert response.status_code == 200, url
         assert 'class="elderly"' in html_of(response)
+
+
+@pytest.mark.parametrize(
+    ("who", "tiles"),
+    [
+        ("steward", {"/registry/"}),
+        ("admin", {"/registry/"}),
+        ("grid_worker", {"/registry/houses/"}),
+        ("dispatcher", set()),
+        ("handler", set()),
+        ("resident", set()),
+    ],
+)
+def test_home_tiles(client, world, who, tiles):
+    client.force_login(getattr(world, who))
+    html = html_of(client.get("/"))
+    candidates = ("/registry/", "/registry/houses/")
+    shown = {url for url in candidates if f'class="tile" href="{url}"' in html}
+    assert shown == tiles
+
+
+def test_steward_tabs_link_the_sharing_pages_when_installed(client, world):
+    from django.urls import NoReverseMatch, reverse
+
+    client.force_login(world.steward)
+    html = html_of(client.get("/registry/"))
+    try:
+        sharing = reverse("registry:sharing")
+    except NoReverseMatch:
+        assert "数据共享" not in html
+    else:
+        assert f'href="{sharing}"' in html
