@@ -288,48 +288,50 @@ def scan_spikes(*, now: datetime, tree: _Tree | None = None) -> list[Finding]:
     length = (today - first).days + 1
     if length <= longest + 28:
         return []  # too little history to say what is unusual
-    # own counts of every (unit, category) with data, as dense daily arrays
-    own: dict[tuple[int, int], np.ndarray] = {}
-    history = DailyStat.objects.filter(
-        day__gte=first, day__lte=today, category_id__in=categories
-    ).values_list("day", "unit_id", "category_id", "received")
-    for day, unit_id, category_id, n in history.iterator(chunk_size=20_000):
-        key = (unit_id, category_id)
-        series = own.get(key)
-        if series is None:
-            series = own[key] = np.zeros(length)
-        series[(day - first).days] += n
-
-    # bottom-up by depth: a unit's series is its own counts + its children's remainders
-    remainder: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
-    pending: dict[tuple[int, int], np.ndarray] = {k: v.copy() for k, v in own.items()}
-    for key in list(own):
-        for ancestor in tree.chain(key[0])[1:]:
-            pending.setdefault((ancestor, key[1]), np.zeros(length))
-    by_depth: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for key in pending:
-        by_depth[tree.depth.get(key[0], 0)].append(key)
     findings: list[Finding] = []
-    first_ordinal = first.toordinal()
-    for depth in sorted(by_depth, reverse=True):
-        keys = sorted(by_depth[depth])
-        for key in keys:  # children (deeper) are done: add their remainders
-            series = pending[key]
-            for child in remainder.pop(key, []):
-                series += child
-        candidates = [k for k in keys if pending[k][-longest:].sum() >= SPIKE.min_count]
-        alarmed: set[tuple[int, int]] = set()
-        if candidates:
-            matrix = np.stack([pending[k] for k in candidates])
-            for key, finding in _test_spikes(candidates, matrix, first_ordinal, today, now):
-                findings.append(finding)
-                alarmed.add(key)
-        for key in keys:
-            parent = tree.parent.get(key[0])
-            if parent is None or key in alarmed:
-                continue
-            remainder[(parent, key[1])].append(pending[key])
+    for category_id in categories:  # one category at a time: memory stays bounded
+        findings += _spikes_of_category(category_id, tree, first, length, today, now)
     _name_findings(findings)
+    return findings
+
+
+def _spikes_of_category(
+    category_id: int, tree: _Tree, first: date, length: int, today: date, now: datetime
+) -> list[Finding]:
+    """Bottom-up over the tree: a unit's series is its own counts plus what its children
+    left (the counts of children that did not alarm)."""
+    pending: dict[int, np.ndarray] = {}
+    history = DailyStat.objects.filter(
+        category_id=category_id, day__gte=first, day__lte=today
+    ).values_list("day", "unit_id", "received")
+    for day, unit_id, n in history.iterator(chunk_size=20_000):
+        series = pending.get(unit_id)
+        if series is None:
+            series = pending[unit_id] = np.zeros(length)
+        series[(day - first).days] += n
+    for unit_id in list(pending):
+        for ancestor in tree.chain(unit_id)[1:]:
+            pending.setdefault(ancestor, np.zeros(length))
+    by_depth: dict[int, list[int]] = defaultdict(list)
+    for unit_id in pending:
+        by_depth[tree.depth.get(unit_id, 0)].append(unit_id)
+    longest = max(WINDOWS)
+    findings: list[Finding] = []
+    for depth in sorted(by_depth, reverse=True):  # children before their parents
+        units = sorted(by_depth[depth])
+        candidates = [u for u in units if pending[u][-longest:].sum() >= SPIKE.min_count]
+        alarmed: set[int] = set()
+        if candidates:
+            keys = [(u, category_id) for u in candidates]
+            matrix = np.stack([pending[u] for u in candidates])
+            for key, finding in _test_spikes(keys, matrix, first.toordinal(), today, now):
+                findings.append(finding)
+                alarmed.add(key[0])
+        for unit_id in units:
+            series = pending.pop(unit_id)
+            parent = tree.parent.get(unit_id)
+            if parent is not None and unit_id not in alarmed and parent in pending:
+                pending[parent] += series
     return findings
 
 
