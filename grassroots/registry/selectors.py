@@ -767,6 +767,25 @@ def house_people(user: Any, house: House) -> list[Person]:
     )
 
 
+def residents_by_house(
+    user: Any, house_ids: list[int], *, per_house: int = 4
+) -> dict[int, list[str]]:
+    """The names of the people living in each of these houses (the first few, heads of
+    household first), for the rows of the house list; one query."""
+    head_first = SqlCase(When(relation_to_head=HEAD_OF_HOUSEHOLD, then=0), default=1)
+    names: dict[int, list[str]] = {pk: [] for pk in house_ids}
+    rows = (
+        people(user)
+        .filter(house_id__in=house_ids, is_active=True)
+        .order_by("house_id", head_first, "birth_date", "id")
+        .values_list("house_id", "name")
+    )
+    for house_id, name in rows:
+        if len(names[house_id]) < per_house:
+            names[house_id].append(name or "—")
+    return names
+
+
 def house_organisations(user: Any, house: House) -> list[Organisation]:
     return list(organisations(user).filter(house=house, is_active=True).order_by("name", "id"))
 

@@ -37,6 +37,7 @@ def test_grid_worker_sees_the_houses_of_their_grid_by_building(client, world):
     assert f'data-house="{world.h1.pk}"' in html
     assert f'data-house="{world.h2.pk}"' not in html and f'data-house="{world.h3.pk}"' not in html
     assert "幸福路8号3号楼" in html  # the building heading
+    assert "张建国、李秀英" in html  # who lives there, by name
     assert "户籍 1" in html and "流动 1" in html  # who lives there
     assert "人户分离 1" in html and "单位 1" in html
     assert 'id="grid-select"' not in html  # one grid: nothing to choose

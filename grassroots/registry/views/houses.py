@@ -91,9 +91,12 @@ def house_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rows = list(houses.object_list)
-    visited = sel.last_visit_dates([h.pk for h in rows])
+    ids = [h.pk for h in rows]
+    visited = sel.last_visit_dates(ids)
+    names = sel.residents_by_house(request.user, ids)
     for house in rows:
         house.last_visit = visited.get(house.pk)  # type: ignore[attr-defined]
+        house.resident_names = names.get(house.pk, [])  # type: ignore[attr-defined]
     context.update(page_obj=houses, buildings=sel.group_by_building(rows))
     return page(request, "registry/houses.html", context)
 
