@@ -109,13 +109,16 @@ def render_explanation(kind: str, data: dict[str, Any]) -> str:
         "upper": _num(data.get("upper", 0)),
     }
     if kind == AlertKind.SPIKE:
-        return (
+        text = (
             _(
                 "%(unit)s近 %(days)s 天收到“%(category)s”%(observed)s 件，按本区域历史和季节"
                 "预计约 %(expected)s 件（正常上限 %(upper)s 件）。"
             )
             % values
         )
+        if data.get("left_out"):
+            text += _("（不含已另行预警的 %(n)s 个下级区域）") % {"n": data["left_out"]}
+        return text
     if kind == AlertKind.CLUSTER:
         values["cells"] = len(data.get("cells", []))
         return (

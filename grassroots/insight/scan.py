@@ -317,6 +317,7 @@ def _spikes_of_category(
         by_depth[tree.depth.get(unit_id, 0)].append(unit_id)
     longest = max(WINDOWS)
     findings: list[Finding] = []
+    left_out: dict[int, int] = defaultdict(int)  # alarmed units below, not in the series
     for depth in sorted(by_depth, reverse=True):  # children before their parents
         units = sorted(by_depth[depth])
         candidates = [u for u in units if pending[u][-longest:].sum() >= SPIKE.min_count]
@@ -325,13 +326,20 @@ def _spikes_of_category(
             keys = [(u, category_id) for u in candidates]
             matrix = np.stack([pending[u] for u in candidates])
             for key, finding in _test_spikes(keys, matrix, first.toordinal(), today, now):
+                if left_out[key[0]]:
+                    finding.data["left_out"] = left_out[key[0]]
                 findings.append(finding)
                 alarmed.add(key[0])
         for unit_id in units:
             series = pending.pop(unit_id)
             parent = tree.parent.get(unit_id)
-            if parent is not None and unit_id not in alarmed and parent in pending:
+            if parent is None or parent not in pending:
+                continue
+            if unit_id in alarmed:
+                left_out[parent] += 1
+            else:
                 pending[parent] += series
+                left_out[parent] += left_out[unit_id]
     return findings
 
 

@@ -324,6 +324,20 @@ def test_admin_superuser_sees_everything(world: World, client):
 
 
 def test_explanations_of_every_kind():
+    spike = {
+        "unit": "花园社区",
+        "category": "下水道堵塞",
+        "days": 7,
+        "observed": 30,
+        "expected": 12.25,
+        "upper": 21,
+    }
+    assert alerts.render_explanation(AlertKind.SPIKE, spike) == (
+        "花园社区近 7 天收到“下水道堵塞”30 件，按本区域历史和季节预计约 12.2 件（正常上限 21 件）。"
+    )
+    assert alerts.render_explanation(AlertKind.SPIKE, {**spike, "left_out": 1}).endswith(
+        "（不含已另行预警的 1 个下级区域）"
+    )
     assert alerts.render_explanation(
         AlertKind.REPEAT, {"who": "person", "phone": "138****5678", "days": 14, "observed": 3}
     ).endswith("近 14 天反映 3 次。")

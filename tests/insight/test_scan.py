@@ -78,6 +78,7 @@ def test_spike_in_one_grid_is_one_alert_at_the_grid(world: World):
     assert len(data["series"]["observed"]) == scan.CHART_DAYS
     assert data["series"]["observed"][-3:] == [int(v) for v in grid_counts[-3:]]
     assert "第1网格近 3 天收到“下水道堵塞”" in alert.explanation
+    assert "left_out" not in data
     # the community and street above it saw the same reports: no second alert there
 
 
