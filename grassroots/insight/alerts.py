@@ -5,7 +5,8 @@ Reads: ``alerts_for(user)`` (the data scope: ``core.scope`` with ``unit_field="u
 Writes, each in one transaction with its audit row: ``alert_acknowledge``,
 ``alert_dismiss`` (a reason is required), ``alert_to_case`` (a case through
 ``cases.services.case_submit``, channel ``patrol``: raised inside the platform by staff),
-``alert_to_topic`` (a new 每月一题 topic or an existing one).
+``alert_to_topic`` (a new 每月一题 topic or an existing one), ``topic_advance`` (proposed →
+adopted → done).
 
 Leaders, dispatchers and administrators see and act on the alerts of their unit and
 below; anyone else is refused (403) before anything is looked up.
@@ -369,6 +370,31 @@ def alert_to_topic(
     alert.topic = topic
     alert.save(update_fields=["status", "status_reason", "acted_by", "acted_at", "topic"])
     _audit(user, "to_topic", alert, topic=topic.pk)
+    return topic
+
+
+TOPIC_STEPS = {TopicStatus.PROPOSED: TopicStatus.ADOPTED, TopicStatus.ADOPTED: TopicStatus.DONE}
+
+
+@transaction.atomic
+def topic_advance(*, user: Any, topic_id: int) -> Topic:
+    """Move a topic one step on: proposed → adopted (确定) → done (完成)."""
+    topic = topics_for(user).select_for_update(of=("self",)).filter(pk=topic_id).first()
+    if topic is None:
+        raise NotFound(_("没有找到这个每月一题，或不在您的管辖范围内。"))
+    following = TOPIC_STEPS.get(TopicStatus(topic.status))
+    if following is None:
+        raise Conflict(_("这个每月一题已经完成。"))
+    previous = topic.status
+    topic.status = following
+    topic.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=user,
+        action="insight.topic.advance",
+        target_type="insight.topic",
+        target_id=topic.pk,
+        detail={"from": previous, "to": following},
+    )
     return topic
 
 

@@ -378,3 +378,28 @@ def test_explanations_of_every_kind():
             "unit": "第1网格",
         },
     )
+
+
+def test_topic_moves_proposed_adopted_done(world: World, client):
+    topic = Topic.objects.create(
+        month=datetime(2026, 8, 1).date(), title="花园社区积水", unit=world.community
+    )
+    foreign = Topic.objects.create(
+        month=datetime(2026, 8, 1).date(), title="河畔社区噪音", unit=world.other_community
+    )
+    client.force_login(world.community_dispatcher)
+    url = reverse("insight:topic_advance", args=[topic.pk])
+    assert client.post(url).status_code == 302
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.ADOPTED
+    client.post(url)
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.DONE
+    assert AuditEvent.objects.filter(action="insight.topic.advance").count() == 2
+    page = client.post(url, follow=True)
+    assert "这个每月一题已经完成。" in page.content.decode()
+    assert client.post(reverse("insight:topic_advance", args=[foreign.pk])).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == TopicStatus.PROPOSED
+    client.force_login(world.grid_worker)
+    assert client.post(url).status_code == 403

@@ -210,6 +210,26 @@ def alert_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("insight:alert_detail", pk=pk)
 
 
+@require_POST
+@staff_required
+def topic_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        topic = service.topic_advance(user=request.user, topic_id=pk)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("insight:topics")
+    messages.success(
+        request,
+        _("“%(title)s”已改为%(status)s。")
+        % {"title": topic.title, "status": topic.get_status_display()},
+    )
+    return redirect("insight:topics")
+
+
 @require_GET
 @staff_required
 def topic_list(request: HttpRequest) -> HttpResponse:
