@@ -22,7 +22,8 @@ alert, as the scan keeps one open alert per situation). An outbreak is detected 
 any alarm day falls between its start and 6 days after its end; the delay is the first
 such day minus the start. An episode starting outside every outbreak's interval is a
 false alarm; ``false_alarms_per_month`` is per area-category series per month.
-``detection_delay_days`` is the mean over outbreaks both methods detected.
+``detection_delay_days`` is the mean over outbreaks both methods detected (and
+``detection_delay_days_at_equal_false_alarms`` the same against the tuned threshold).
 
 ``grassroots bench warning [--quick]``
 """
@@ -247,6 +248,19 @@ def main() -> None:
             tuned.recall,
             mine.recall / max(tuned.recall, 1e-9),
         )
+        shared = sorted(set(mine.delays) & set(tuned.delays))
+        if shared:
+            ours_shared = float(np.mean([mine.delays[i] for i in shared]))
+            tuned_shared = float(np.mean([tuned.delays[i] for i in shared]))
+            note(f"delay at equal false alarms over the {len(shared)} outbreaks both detected")
+            emit(
+                BENCH,
+                "detection_delay_days_at_equal_false_alarms",
+                ours_shared,
+                "days",
+                tuned_shared,
+                tuned_shared / max(ours_shared, 0.05),
+            )
 
 
 if __name__ == "__main__":
