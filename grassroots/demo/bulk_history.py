@@ -594,22 +594,27 @@ def _columns(
     }
 
 
+def _column_names(model: Any, *, skip_id: bool = False) -> list[str]:
+    names = [str(f.column) for f in model._meta.concrete_fields]
+    return [n for n in names if not (skip_id and n == "id")]
+
+
 def _defaults() -> dict[str, Any]:
     """Every other column of ``cases_case`` with its default, as the database stores it."""
     out: dict[str, Any] = {}
     for f in Case._meta.concrete_fields:
         if f.has_default():
             value = f.get_default()
-            out[f.column] = f.get_db_prep_save(value, connection)
+            out[str(f.column)] = f.get_db_prep_save(value, connection)
         elif f.null:
-            out[f.column] = None
+            out[str(f.column)] = None
         else:
-            out[f.column] = ""
+            out[str(f.column)] = ""
     return out
 
 
 def _insert(columns: dict[str, list[Any]], defaults: dict[str, Any]) -> None:
-    names = [f.column for f in Case._meta.concrete_fields]
+    names = _column_names(Case)
     n = len(columns["id"])
     values = [columns[c] if c in columns else [defaults[c]] * n for c in names]
     quoted = ", ".join(connection.ops.quote_name(c) for c in names)
@@ -620,7 +625,7 @@ def _insert(columns: dict[str, list[Any]], defaults: dict[str, Any]) -> None:
 
 
 def _reset_sequence() -> None:
-    statements = connection.ops.sequence_reset_sql(_NoStyle(), [Case])
+    statements = connection.ops.sequence_reset_sql(_NoStyle(), [Case])  # type: ignore[arg-type]
     if statements:
         with connection.cursor() as cursor:
             for statement in statements:
@@ -805,7 +810,8 @@ class _Facts:
             path__startswith=root_path or "/"
         ).values_list("pk", "level", "path", "parent_id"):
             self.units[pk] = (level, path, parent)
-        self.utc_offset = int(datetime(2025, 1, 1, tzinfo=TZ).utcoffset().total_seconds())
+        offset = datetime(2025, 1, 1, tzinfo=TZ).utcoffset()
+        self.utc_offset = int(offset.total_seconds()) if offset else 0
         self.deferred: list[str] = []
 
     def clear(self) -> None:
@@ -869,7 +875,7 @@ class _Facts:
                 **counts,
             }
         )
-        names = [f.column for f in CaseFact._meta.concrete_fields]
+        names = _column_names(CaseFact)
         values = {
             "case_id": columns["id"],
             "received_on": _day_text(day),
@@ -906,7 +912,7 @@ class _Facts:
         self.monthly = []
         chains = {area: self._chain(area) for area in monthly["area_id"].unique().tolist()}
         depth = max(len(c) for c in chains.values())
-        names = [f.column for f in MonthlyStat._meta.concrete_fields if f.column != "id"]
+        names = _column_names(MonthlyStat, skip_id=True)
         rolled = ["month", "unit_id", "department_id", "category_id", "channel"]
         for k in range(depth):
             unit = monthly["area_id"].map(
@@ -936,7 +942,7 @@ class _Facts:
         daily = pd.concat(self.daily).groupby(["day", "area_id", "category_id"])["n"].sum()
         daily = daily.reset_index()
         self.daily = []
-        names = [f.column for f in DailyStat._meta.concrete_fields if f.column != "id"]
+        names = _column_names(DailyStat, skip_id=True)
         for chunk in _slices(daily):
             area = chunk["area_id"].tolist()
             values = {
@@ -952,7 +958,7 @@ class _Facts:
         by_cell = ["month", "h3_cell", "area_id", "category_id"]
         cells = pd.concat(self.cells).groupby(by_cell)["n"].sum().reset_index()
         self.cells = []
-        names = [f.column for f in CellStat._meta.concrete_fields if f.column != "id"]
+        names = _column_names(CellStat, skip_id=True)
         for chunk in _slices(cells):
             area = chunk["area_id"].tolist()
             values = {

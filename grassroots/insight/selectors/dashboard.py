@@ -48,7 +48,7 @@ ALERTS_SHOWN = 5
 MAX_MONTHS = 36
 MAP_CACHE_SECONDS = 300
 CARD_KPIS = ("response", "resolution", "satisfaction", "on_time")
-CHILD_LEVEL = {
+CHILD_LEVEL: dict[str, str] = {
     UnitLevel.PROVINCE: UnitLevel.CITY,
     UnitLevel.CITY: UnitLevel.DISTRICT,
     UnitLevel.DISTRICT: UnitLevel.STREET,
@@ -259,7 +259,7 @@ def cases_url(unit: Unit, first_day: date, last_day: date, **filters: Any) -> st
 _SUMS = {f"s_{m}": Sum(m) for m in MEASURES}
 
 
-def _counts(row: dict[str, Any]) -> Counts:
+def _counts(row: Any) -> Counts:
     return {m: row[f"s_{m}"] or 0 for m in MEASURES}
 
 
@@ -413,9 +413,9 @@ def dashboard(
         .annotate(**_SUMS)
         .order_by()
     }
-    areas = []
+    areas: list[AreaRow] = []
     for pk, child in children.items():
-        row = AreaRow(
+        area = AreaRow(
             id=pk,
             name=child.name,
             code=child.code,
@@ -423,10 +423,10 @@ def dashboard(
             assessed=assess(child_sums.get(pk, _zero()), weights),
         )
         if child.level == UnitLevel.GRID:
-            row.url = cases_url(child, period.first_day, period.last_day)
+            area.url = cases_url(child, period.first_day, period.last_day)
         else:
-            row.url = dashboard_url(pk, period)
-        areas.append(row)
+            area.url = dashboard_url(pk, period)
+        areas.append(area)
 
     # 4. the map: H3 cells (res 8) of the unit's cases
     received = sum(c["received"] for m, c in by_month.items() if m >= period.month_from)
