@@ -69,10 +69,13 @@ class ScanResult:
     updated: Counter[str] = field(default_factory=Counter)
     suppressed: int = 0
     alerts: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # detectors that failed (logged)
 
     def summary(self) -> str:
         kinds = sorted(set(self.raised) | set(self.updated))
         parts = [f"{k}: +{self.raised[k]} / ~{self.updated[k]}" for k in kinds]
+        if self.errors:
+            parts.append("FAILED: " + ", ".join(self.errors))
         return ", ".join(parts) or "nothing"
 
 
@@ -82,17 +85,22 @@ def scan(*, now: datetime | None = None, kinds: tuple[str, ...] | None = None) -
     kinds = kinds or tuple(AlertKind.values)
     result = ScanResult()
     tree = _Tree.load()
-    if AlertKind.SPIKE in kinds:
-        for finding in scan_spikes(now=now, tree=tree):
-            _record(result, finding, now)
-    if AlertKind.CLUSTER in kinds:
-        for finding in scan_clusters(now=now, tree=tree):
-            _record(result, finding, now)
-    if AlertKind.REPEAT in kinds:
-        for finding in scan_repeats(now=now, tree=tree):
-            _record(result, finding, now)
-    if AlertKind.SENSOR in kinds:
-        for finding in scan_sensors(now=now, tree=tree):
+    detectors = {
+        AlertKind.SPIKE: scan_spikes,
+        AlertKind.CLUSTER: scan_clusters,
+        AlertKind.REPEAT: scan_repeats,
+        AlertKind.SENSOR: scan_sensors,
+    }
+    for kind, detector in detectors.items():
+        if kind not in kinds:
+            continue
+        try:  # one detector failing must not silence the others
+            findings = detector(now=now, tree=tree)
+        except Exception:
+            logger.exception("early warning: the %s detector failed", kind)
+            result.errors.append(str(kind))
+            continue
+        for finding in findings:
             _record(result, finding, now)
     return result
 

@@ -292,3 +292,19 @@ def test_periodic_task_runs_the_scan(world: World):
     hourly, quarterly = scan_schedule(60), scan_schedule(15)
     assert hourly(datetime(2026, 7, 20, 3, 5)) and not hourly(datetime(2026, 7, 20, 3, 15))
     assert quarterly(datetime(2026, 7, 20, 3, 30)) and not quarterly(datetime(2026, 7, 20, 3, 31))
+
+
+def test_a_failing_detector_does_not_stop_the_others(world: World, monkeypatch):
+    rng = np.random.default_rng(7)
+    counts = history(rng)
+    counts[-3:] += [9, 9, 9]
+    write_history(world.grid, category("event", "0404"), counts)
+
+    def broken(**kwargs):
+        raise RuntimeError("sensor table unreadable")
+
+    monkeypatch.setattr(scan, "scan_sensors", broken)
+    result = scan.scan(now=NOW)
+    assert result.errors == ["sensor"]
+    assert result.raised[AlertKind.SPIKE] == 1
+    assert "FAILED: sensor" in result.summary()
