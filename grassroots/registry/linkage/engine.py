@@ -71,7 +71,7 @@ class LinkageSettings:
     parameters: dict[str, Any] | None = None
     train: bool = True
     min_records_to_train: int = 5_000
-    u_max_pairs: float = 1e6
+    u_max_pairs: float = 3e5
     em_max_pairs: float | None = 5e5
     seed: int = 20250101
     min_label_precision: float = 0.95
@@ -120,8 +120,8 @@ class LinkageSpec:
     levels run from closest to loosest agreement (the others need only their first level
     weigh most and their last least).
     ``prior_rules`` are deterministic rules (nearly no false
-    positives) for the prior; ``prior_recall`` estimates their recall from the table (none:
-    the prior comes from the first training session).
+    positives) for the prior; ``prior_recall`` estimates their recall from the table and
+    the trained m of each comparison's ``exact`` level.
     """
 
     name: str
@@ -129,11 +129,12 @@ class LinkageSpec:
     blocking_rules: Sequence[BlockingRuleCreator | str]
     training_rules: Sequence[BlockingRuleCreator | str]
     prior_rules: Sequence[BlockingRuleCreator | str]
-    prior_recall: Callable[[pd.DataFrame], float] | None
+    prior_recall: Callable[[pd.DataFrame, dict[str, float | None]], float]
     strong: dict[str, tuple[str, ...]]
     ordered: tuple[str, ...] = ()
     known_good: Path | None = None
     scaled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exact_columns: dict[tuple[str, str], str] = field(default_factory=dict)
     count_u: Callable[[duckdb.DuckDBPyConnection, str], dict[tuple[str, str], float]] | None = None
     silver: Callable[[str], str | None] | None = None
 
@@ -177,35 +178,78 @@ def _levels_by_gamma(linker: Linker) -> dict[str, dict[int, str]]:
     return labels
 
 
+def _count_exact(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[str],
+    link_type: str,
+    exact_columns: dict[tuple[str, str], str],
+) -> dict[tuple[str, str], float]:
+    """The rate of agreement on each single-column exact level over *all* pairs (GROUP BY
+    counts: random sampling sees agreement on a date of birth a few times in a million
+    pairs). Dedupe: Σ C(k, 2) / C(n, 2); link: Σ k_left·k_right / (n_left·n_right), over
+    non-null values."""
+    rates: dict[tuple[str, str], float] = {}
+    for key, column in exact_columns.items():
+        if link_type == "dedupe_only" and len(tables) == 1:
+            query = (
+                f"SELECT coalesce(sum(k * (k - 1) / 2), 0), coalesce(sum(k), 0) FROM ("  # noqa: S608
+                f"SELECT count(*) AS k FROM {tables[0]} WHERE {column} IS NOT NULL "
+                f"GROUP BY {column})"
+            )
+            agreeing, n = con.sql(query).fetchall()[0]
+            pairs = float(n) * (float(n) - 1) / 2
+        elif link_type == "link_only" and len(tables) == 2:
+            left, right = tables
+            query = (
+                f"WITH l AS (SELECT {column} AS v, count(*) AS k FROM {left} "  # noqa: S608
+                f"WHERE {column} IS NOT NULL GROUP BY 1), "
+                f"r AS (SELECT {column} AS v, count(*) AS k FROM {right} "
+                f"WHERE {column} IS NOT NULL GROUP BY 1) "
+                "SELECT coalesce((SELECT sum(l.k * r.k) FROM l JOIN r USING (v)), 0), "
+                "(SELECT coalesce(sum(k), 0) FROM l) * (SELECT coalesce(sum(k), 0) FROM r)"
+            )
+            agreeing, pairs = con.sql(query).fetchall()[0]
+        else:
+            continue
+        if float(pairs) > 0:
+            rates[key] = float(agreeing) / float(pairs)
+    return rates
+
+
 def _train(
     linker: Linker,
     con: duckdb.DuckDBPyConnection,
     spec: LinkageSpec,
     settings: LinkageSettings,
     tables: Sequence[pd.DataFrame],
+    link_type: str,
 ) -> list[str]:
     """Prior, u (random sampling, corrected with exact counts), m (EM); returns the levels
     training could not estimate (filled, see :func:`parameters.fill_unestimated`)."""
     n_records = sum(len(t) for t in tables)
     training = linker.training
-    if spec.prior_rules and spec.prior_recall is not None:
-        recall = spec.prior_recall(pd.concat(tables, ignore_index=True))
-        training.estimate_probability_two_random_records_match(
-            list(spec.prior_rules), recall=max(min(recall, 1.0), 0.01)
-        )
     training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
-    for i, rule in enumerate(spec.training_rules):
+    for rule in spec.training_rules:
         training.estimate_parameters_using_expectation_maximisation(
-            rule,
-            estimate_without_term_frequencies=True,
-            max_pairs=settings.em_max_pairs,
-            # no deterministic rule for the prior: the first EM session's, scaled up by
-            # the estimated recall of its blocking rule
-            populate_probability_two_random_records_match_from_trained_values=(
-                i == 0 and not spec.prior_rules
-            ),
+            rule, estimate_without_term_frequencies=True, max_pairs=settings.em_max_pairs
         )
-    counted = spec.count_u(con, "input_0") if spec.count_u and len(tables) == 1 else {}
+    # the prior last: the recall of its deterministic rule follows from the m just trained
+    # (a pair of records of one person agrees on the rule's fields with probability
+    # presence² × m(exact), field by field)
+    m_exact = {
+        comparison.output_column_name: params.number(level._m_probability)
+        for comparison in linker._settings_obj.comparisons
+        for level in comparison.comparison_levels
+        if not level.is_null_level and level.label_for_charts == "exact"
+    }
+    recall = spec.prior_recall(pd.concat(tables, ignore_index=True), m_exact)
+    training.estimate_probability_two_random_records_match(
+        list(spec.prior_rules), recall=max(min(recall, 1.0), 0.01)
+    )
+    names = [f"input_{i}" for i in range(len(tables))]
+    counted = _count_exact(con, names, link_type, spec.exact_columns)
+    if spec.count_u and link_type == "dedupe_only":
+        counted.update(spec.count_u(con, names[0]))
     floor = 1.0 / settings.u_max_pairs
     params.correct_u(linker, counted=counted, floor=floor, scaled=spec.scaled, n_records=n_records)
     return params.fill_unestimated(linker, floor=floor, scaled=spec.scaled, n_records=n_records)
@@ -256,7 +300,7 @@ def run_linkage(
             params.apply_parameters(linker, settings.parameters, n_records, pairs_total)
         elif settings.train and n_records >= settings.min_records_to_train:
             origin = "trained"
-            filled = _train(linker, con, spec, settings, tables)
+            filled = _train(linker, con, spec, settings, tables, link_type)
         elif known_good is not None:
             origin = "known_good"
             params.apply_parameters(linker, known_good, n_records, pairs_total)

@@ -148,18 +148,18 @@ def _pairs(n: float) -> float:
 
 
 def count_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[tuple[str, str], float]:
-    """The rate of each exact-agreement level over *all* pairs, counted, not sampled.
+    """The rates of the agreement levels that are not one column's equality (those the
+    engine counts from ``exact_columns``), over *all* pairs, counted, not sampled.
 
-    Random sampling (a million pairs) sees "same ID number" between two records a handful
-    of times at best; these levels carry most of the evidence, so their rates are counted
-    exactly: pairs agreeing ÷ pairs where the comparison is not null. (Matches are still
-    in the counts; ``parameters.correct_u`` takes them out.)
+    Random sampling sees "same phone" between two records a handful of times at best;
+    these levels carry most of the evidence, so their rates are counted exactly: pairs
+    agreeing ÷ pairs where the comparison is not null. (Matches are still in the counts;
+    ``parameters.correct_u`` takes them out.)
     """
     counts = (
         con.sql(
             "SELECT count(*) AS n,"  # noqa: S608 - the table is ours
-            " count(name_s) AS name, count(birth_date) AS birth, count(id_number) AS id,"
-            " count(sex) AS sex,"
+            " count(name_s) AS name,"
             " count(*) FILTER (WHERE phone IS NOT NULL AND address_key IS NOT NULL) AS both_,"
             " count(*) FILTER (WHERE phone IS NOT NULL AND address_key IS NULL) AS phone_only,"
             " count(*) FILTER (WHERE phone IS NULL AND address_key IS NOT NULL) AS address_only,"
@@ -177,9 +177,6 @@ def count_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[tuple[str, str],
 
     name_exact = _agreeing_pairs(con, table, ["name_s"])
     name_pinyin = _agreeing_pairs(con, table, ["name_py"]) - name_exact
-    birth = _agreeing_pairs(con, table, ["birth_date"])
-    id_exact = _agreeing_pairs(con, table, ["id_number"])
-    sex = _agreeing_pairs(con, table, ["sex"])
     both = _agreeing_pairs(con, table, ["phone", "address_key"])
     phone = _agreeing_pairs(con, table, ["phone"]) - both
     address = _agreeing_pairs(con, table, ["address_key"]) - both
@@ -193,11 +190,7 @@ def count_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[tuple[str, str],
     contact_null = _pairs(neither) + neither * (n - neither) + phone_only * address_only
     contact_pairs = _pairs(n) - contact_null
     for key, agreeing, pairs in (
-        (("name", "exact"), name_exact, _pairs(float(counts["name"]))),
         (("name", "pinyin"), name_pinyin, _pairs(float(counts["name"]))),
-        (("birth_date", "exact"), birth, _pairs(float(counts["birth"]))),
-        (("id_number", "exact"), id_exact, _pairs(float(counts["id"]))),
-        (("sex", "exact"), sex, _pairs(float(counts["sex"]))),
         (("contact", "phone_and_address"), both, contact_pairs),
         (("contact", "phone"), phone, contact_pairs),
         (("contact", "address"), address, contact_pairs),
@@ -208,11 +201,11 @@ def count_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[tuple[str, str],
     return rates
 
 
-def _prior_recall(table: pd.DataFrame) -> float:
+def _prior_recall(table: pd.DataFrame, m_exact: dict[str, float | None]) -> float:
     """Share of matching pairs that the same-ID rule finds: both records must carry an
-    ID number (and it must be typed right — a percent or so are not)."""
+    ID number, and it must be typed right (m of the exact level)."""
     with_id = float(table["id_number"].notna().mean()) if len(table) else 0.0
-    return max(with_id**2 * 0.99, 0.01)
+    return with_id**2 * (m_exact.get("id_number") or 0.99)
 
 
 PEOPLE = LinkageSpec(
@@ -234,6 +227,12 @@ PEOPLE = LinkageSpec(
     scaled={
         "id_number": ("exact", "typo"),
         "contact": ("phone_and_address", "phone", "address", "phone_typo"),
+    },
+    exact_columns={
+        ("name", "exact"): "name_s",
+        ("birth_date", "exact"): "birth_date",
+        ("id_number", "exact"): "id_number",
+        ("sex", "exact"): "sex",
     },
     count_u=count_u,
     silver=lambda kind: "id_number",
