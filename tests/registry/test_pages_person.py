@@ -236,3 +236,15 @@ def test_person_page_lists_merges_with_undo_for_stewards(client, world, pair):
     assert f'data-merge="{event.pk}"' in html
     assert f"/registry/merges/{event.pk}/undo/" not in html
     assert client.post(f"/registry/merges/{event.pk}/undo/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/registry/", "//evil.example/x", "/cases/"]
+)
+def test_undo_never_redirects_away(client, world, pair, target):
+    client.force_login(world.steward)
+    client.post(f"/registry/review/{pair.pk}/confirm/")
+    event = MergeEvent.objects.get()
+    response = client.post(f"/registry/merges/{event.pk}/undo/", {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == f"/registry/people/{event.survivor_id}/"
