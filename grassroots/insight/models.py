@@ -273,7 +273,7 @@ class KpiWeights(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"weights {self.changed_at:%Y-%m-%d %H:%M}"
+        return f"weights {self.changed_at:%Y-%m-%d %H:%M}" if self.changed_at else "weights"
 
 
 class Topic(TimeStampedModel):
