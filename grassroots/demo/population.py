@@ -438,6 +438,10 @@ class Addresses:
         """The standard form, or (with ``rng``) each written one of the ways people do:
         with or without 北京市示范区, 号楼/栋/幢, 2单元501室 or 2-501."""
         n = len(ids)
+        prefix: str | np.ndarray
+        building: str | np.ndarray
+        unit: str | np.ndarray
+        room: str | np.ndarray
         if rng is None:
             prefix, building, unit, room = "北京市示范区", "号楼", "单元", "室"
         else:

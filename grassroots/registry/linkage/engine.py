@@ -277,11 +277,16 @@ def run_linkage(
     try:
         db_api = DuckDBAPI(connection=con)
         frames = [db_api.register(t, table_name=f"input_{i}") for i, t in enumerate(tables)]
+        comparisons: list[ComparisonCreator | dict[str, Any]] = list(spec.comparisons())
+        rules: list[BlockingRuleCreator | dict[str, Any]] = [
+            r if isinstance(r, BlockingRuleCreator) else {"blocking_rule": r}
+            for r in spec.blocking_rules
+        ]
         splink_settings = SettingsCreator(
-            link_type=link_type,
+            link_type=link_type,  # type: ignore[arg-type]
             unique_id_column_name="record_id",
-            comparisons=spec.comparisons(),
-            blocking_rules_to_generate_predictions=list(spec.blocking_rules),
+            comparisons=comparisons,
+            blocking_rules_to_generate_predictions=rules,
             retain_intermediate_calculation_columns=False,
             retain_matching_columns=True,
             additional_columns_to_retain=[],

@@ -33,6 +33,7 @@ about where people live, so EM cannot learn "same household" as "same person".
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -40,14 +41,15 @@ import splink.comparison_level_library as cll
 from splink import block_on
 from splink.comparison_library import CustomComparison
 from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from .engine import LinkageSpec
 
 KNOWN_GOOD = Path(__file__).with_name("known_good_people.json")
 
 
-def _level(creator: cll.CustomLevel | object, label: str, **options: object) -> object:
-    return creator.configure(label_for_charts=label, **options)  # type: ignore[attr-defined]
+def _level(creator: ComparisonLevelCreator, label: str, **options: Any) -> ComparisonLevelCreator:
+    return creator.configure(label_for_charts=label, **options)
 
 
 def comparisons() -> list[ComparisonCreator]:

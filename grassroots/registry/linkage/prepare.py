@@ -66,10 +66,17 @@ def _take(results: list[Any], codes: np.ndarray) -> np.ndarray:
     return table[np.where(codes >= 0, codes, len(results))]
 
 
+def _crowded(values: np.ndarray, limit: int) -> np.ndarray:
+    """Whether each row's value is held by more than ``limit`` rows (False for None)."""
+    codes, _uniques = pd.factorize(values, use_na_sentinel=True)
+    counts = np.bincount(codes[codes >= 0], minlength=1) if len(codes) else np.zeros(1, int)
+    return (codes >= 0) & (counts[np.maximum(codes, 0)] > limit)
+
+
 def _too_frequent(values: np.ndarray, limit: int) -> np.ndarray:
-    series = pd.Series(values, dtype=object)
-    counts = series.map(series.value_counts())
-    return series.where(~(counts > limit), None).to_numpy(dtype=object)
+    out = values.copy()
+    out[_crowded(values, limit)] = None
+    return out
 
 
 def _key_parts(key: str | None) -> tuple[str | None, str | None, str | None]:
@@ -225,8 +232,8 @@ def prepare_people(records: pd.DataFrame, *, max_identifier_group: int = 50) -> 
     key_frame = address_keys(records["address"])
     # a flat held by more records than any family fills is a collective household
     # (集体户: a police station's, a factory's dormitory) and identifies no one
-    crowded = key_frame["address_key"].map(key_frame["address_key"].value_counts())
-    key_frame.loc[crowded > max_identifier_group, ["address_key", "building_key"]] = None
+    crowded = _crowded(key_frame["address_key"].to_numpy(dtype=object), max_identifier_group)
+    key_frame.loc[crowded, ["address_key", "building_key"]] = None
     for column in key_frame.columns:
         out[column] = key_frame[column].to_numpy()
     return out
