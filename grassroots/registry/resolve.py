@@ -102,7 +102,41 @@ _PLAIN_TYPES = frozenset(
 )
 
 
-def fast_insert(model: Any, objects: Iterable[Any], *, batch: int = 2000) -> int:
+def reserve_ids(model: Any, count: int) -> list[int]:
+    """``count`` fresh primary keys for ``model``, so that rows inserted with
+    :func:`fast_insert` (which reads nothing back) can be referred to at once.
+
+    The one database-specific seam of the registry (tested on both): PostgreSQL draws them
+    from the table's sequence; SQLite, whose writer holds the database lock for the whole
+    transaction (``BEGIN IMMEDIATE``), continues after the highest id ever used
+    (``AUTOINCREMENT`` never reuses one).
+    """
+    from django.db import connection
+
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+            return [int(row[0]) for row in cursor.fetchall()]
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(connection.vendor)
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")  # noqa: S608
+        highest = int(cursor.fetchone()[0])
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        highest = max(highest, int(row[0]) if row else 0)
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def fast_insert(
+    model: Any, objects: Iterable[Any], *, batch: int = 2000, with_pk: bool = False
+) -> int:
     """``INSERT`` many unsaved instances with ``executemany`` (ids are not read back).
 
     For large imports: ``bulk_create`` prepares every value through the query compiler;
@@ -113,7 +147,7 @@ def fast_insert(model: Any, objects: Iterable[Any], *, batch: int = 2000) -> int
     from django.utils import timezone
 
     opts = model._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    fields = [f for f in opts.concrete_fields if with_pk or not f.primary_key]
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ("  # noqa: S608 - names from the model's metadata
@@ -141,7 +175,9 @@ def fast_insert(model: Any, objects: Iterable[Any], *, batch: int = 2000) -> int
     for obj in objects:
         row = []
         for column, is_plain in zip(fields, plain, strict=True):
-            if column in stamped:
+            if column.primary_key:
+                row.append(obj.pk)
+            elif column in stamped:
                 setattr(obj, column.attname, now)
                 row.append(now_value)
             elif is_plain:
@@ -156,24 +192,31 @@ def fast_insert(model: Any, objects: Iterable[Any], *, batch: int = 2000) -> int
     return count
 
 
-def new_record(**values: Any) -> Any:
-    """An unsaved source record as a plain namespace with every column's default: what
-    the importer builds for each row (a model instance costs more than the row's
-    validation) and :func:`fast_insert` writes."""
+def new_row(model: Any, **values: Any) -> Any:
+    """An unsaved row of ``model`` as a plain namespace with every column's default: what
+    bulk writes build instead of model instances (an instance costs more than validating
+    the row) and :func:`fast_insert` writes."""
     from types import SimpleNamespace
 
-    row = dict(_RECORD_DEFAULTS)
-    row["data"] = {}
-    row["address_parts"] = {}
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        defaults = _DEFAULTS[model] = {
+            f.attname: (None if f.null and not f.has_default() else f.get_default())
+            for f in model._meta.concrete_fields
+            if not f.primary_key
+        }
+    row = {k: (type(v)() if isinstance(v, dict | list) else v) for k, v in defaults.items()}
     row.update(values)
     return SimpleNamespace(**row)
 
 
-_RECORD_DEFAULTS: dict[str, Any] = {
-    f.attname: (None if f.null else f.get_default())
-    for f in SourceRecord._meta.concrete_fields
-    if not f.primary_key
-}
+_DEFAULTS: dict[Any, dict[str, Any]] = {}
+
+
+def new_record(**values: Any) -> Any:
+    """An unsaved source record (see :func:`new_row`)."""
+    return new_row(SourceRecord, **values)
+
 
 # --- geocoding -------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import IO, Any
 
 from django.core.files import File
@@ -617,16 +618,18 @@ def _apply_plan(
     new_clusters = [i for i in range(len(plan.clusters)) if i not in plan.person_of]
     fresh = []
     for index in new_clusters:
-        person = Person()
+        person = resolve.new_row(Person)
         resolve.apply_person_golden(person, cluster_rows(index), keys, trust_for)
         fresh.append(person)
-    created = Person.objects.bulk_create(fresh, batch_size=1000)
+    for person, pk in zip(fresh, resolve.reserve_ids(Person, len(fresh)), strict=True):
+        person.pk = pk
+    resolve.fast_insert(Person, fresh, with_pk=True)
     keeper = dict(plan.person_of)
-    for index, person in zip(new_clusters, created, strict=True):
+    for index, person in zip(new_clusters, fresh, strict=True):
         keeper[index] = person.pk
-    report.people_created = len(created)
+    report.people_created = len(fresh)
     report.people_kept = len(plan.person_of)
-    moved = [SourceRecord(pk=r, person_id=keeper[i]) for r, i in plan.moves.items()]
+    moved = [SimpleNamespace(pk=r, person_id=keeper[i]) for r, i in plan.moves.items()]
     resolve.fast_update(SourceRecord, moved, ["person"])
     report.records_moved = sum(1 for r in plan.moves if current[r] is not None)
     # kept persons whose records changed: gained some, or lost some
