@@ -364,15 +364,16 @@ def dashboard(
     in_period = own.filter(month__gte=period.month_from)
     names: dict[int, str] = {}
     by_category: dict[int, float] = {}
+    by_channel: dict[str, float] = {}
     for row in (
-        in_period.values("category_id", "category__name").annotate(n=Sum("received")).order_by()
+        in_period.values("category_id", "category__name", "channel")
+        .annotate(n=Sum("received"))
+        .order_by()
     ):
-        by_category[row["category_id"]] = row["n"] or 0
+        n = row["n"] or 0
+        by_category[row["category_id"]] = by_category.get(row["category_id"], 0) + n
+        by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + n
         names[row["category_id"]] = row["category__name"]
-    by_channel: dict[str, float] = {
-        row["channel"]: row["n"] or 0
-        for row in in_period.values("channel").annotate(n=Sum("received")).order_by()
-    }
     total, last_total = _zero(), _zero()
     for month, counts in by_month.items():
         _add(total if month >= period.month_from else last_total, counts)
