@@ -28,6 +28,7 @@ from typing import Any
 import opencc
 from django.db.models import Case as SqlCase
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Length
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -737,11 +738,23 @@ def house_list(user: Any, filters: HouseFilters) -> QuerySet[House]:
             )
         ids = qs.filter(match).values("pk")
         qs = houses(user).filter(pk__in=ids)
-    return (
-        qs.select_related("grid")
-        .annotate(**_resident_counts())
-        .order_by("grid__path", "road", "number", "building", "unit", "floor", "room", "id")
-    )
+    return qs.select_related("grid").annotate(**_resident_counts()).order_by(*HOUSE_ORDER)
+
+
+# Building order, numbers in natural order (8号 before 10号): shorter first, then by text.
+HOUSE_ORDER = (
+    "grid__path",
+    "road",
+    Length("number"),
+    "number",
+    Length("building"),
+    "building",
+    Length("unit"),
+    "unit",
+    Length("room"),
+    "room",
+    "id",
+)
 
 
 def building_of(house: House) -> str:

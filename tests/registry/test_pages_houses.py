@@ -304,3 +304,16 @@ def test_houses_placed_only_by_community_are_the_communitys(client, world):
     client.force_login(world.grid_worker)
     assert client.get(f"/registry/houses/{loose.pk}/").status_code == 404
     assert f'data-house="{loose.pk}"' not in html_of(client.get("/registry/houses/?q=99号"))
+
+
+def test_buildings_and_rooms_in_natural_order(client, world):
+    from tests.registry.factories import HouseFactory
+
+    for number, room in (("10号", "201"), ("8号", "1101"), ("8号", "201")):
+        HouseFactory(grid=world.grid, road="幸福路", number=number, building="1号楼", room=room)
+    client.force_login(world.grid_worker)
+    html = html_of(client.get("/registry/houses/"))
+    order = [html.index(t) for t in ("幸福路8号1号楼", "幸福路8号3号楼", "幸福路10号1号楼")]
+    assert order == sorted(order)
+    block = html[html.index("幸福路8号1号楼") : html.index("幸福路8号3号楼")]
+    assert block.index("1单元 201<") < block.index("1单元 1101<")
