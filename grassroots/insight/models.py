@@ -285,11 +285,13 @@ class Topic(TimeStampedModel):
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Units and departments are never deleted in production (cases protect them); when a
+    # demo is wiped, its topics and alerts go with its units.
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     lead_department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(
         _("status"), max_length=10, choices=TopicStatus.choices, default=TopicStatus.PROPOSED
@@ -315,7 +317,7 @@ class Alert(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=AlertKind.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
