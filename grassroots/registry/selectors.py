@@ -770,6 +770,41 @@ def group_by_building(rows: list[House]) -> list[tuple[str, list[House]]]:
     return list(groups.items())
 
 
+HOUSE_FIELDS: list[tuple[str, Promise]] = [
+    ("house_use", _("房屋用途")),
+    ("area_m2", _("建筑面积（㎡）")),
+    ("owner_name", _("产权人")),
+    ("address", _("标准地址")),
+]
+
+
+def house_fields(house: House) -> list[FieldRow]:
+    """The house's own fields, each with the source, date and trust it came from."""
+    sources_by_key = dict(Source.objects.values_list("key", "name"))
+    provenance = house.provenance or {}
+    rows = []
+    for key, label in HOUSE_FIELDS:
+        found = provenance.get(key)
+        prov: dict[str, Any] = found if isinstance(found, dict) else {}
+        if key == "house_use":
+            value = str(house.get_house_use_display()) if house.house_use else ""
+        else:
+            value = str(getattr(house, key) or "")
+        source_key = str(prov.get("source", ""))
+        trust = prov.get("trust")
+        rows.append(
+            FieldRow(
+                key=key,
+                label=label,
+                value=value,
+                source=sources_by_key.get(source_key, source_key),
+                observed_at=str(prov.get("observed_at", "")),
+                trust=int(trust) if isinstance(trust, (int, float)) else None,
+            )
+        )
+    return rows
+
+
 def house_people(user: Any, house: House) -> list[Person]:
     """The people living in ``house``, the head of each household first."""
     head_first = SqlCase(When(relation_to_head=HEAD_OF_HOUSEHOLD, then=0), default=1)

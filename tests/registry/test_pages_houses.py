@@ -167,6 +167,10 @@ def test_house_use_correction(client, world):
     world.h1.refresh_from_db()
     assert world.h1.house_use == HouseUse.RENTED
     assert world.h1.provenance["house_use"]["source"] == "community_visit"
+    html = html_of(client.get(f"/registry/houses/{world.h1.pk}/"))
+    facts = html[html.index('id="house-facts"') :]
+    use = facts[facts.index('data-field="house_use"') :]
+    assert "出租" in use[:400] and "社区走访" in use[:600]
 
 
 def test_a_failing_correction_writes_nothing(client, world):

@@ -158,6 +158,7 @@ def _render_house(
         "registry/house.html",
         {
             "house": house,
+            "house_fields": sel.house_fields(house),
             "people": residents,
             "organisations": sel.house_organisations(request.user, house),
             "visits": sel.house_visits(house),
