@@ -4,11 +4,13 @@ reporter's name, phone or e-mail, nor staff names; the department is the agency.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from grassroots.cases.choices import OPEN_STATUSES, CaseStatus
@@ -94,9 +96,39 @@ class RequestQuery:
     start: datetime | None
     end: datetime | None
     statuses: list[str]
+    page: int = 1  # the common page/page_size extension; 1-based
+    page_size: int = MAX_RESULTS
 
 
-def _public_requests() -> QuerySet[Case]:
+# One row of the public list, in this order (``_rows``): no model instance is built.
+_ROW = (
+    "id",
+    "tracking_code",
+    "status",
+    "description",
+    "address",
+    "lat",
+    "lon",
+    "created_at",
+    "updated_at",
+    "resolve_due",
+    "category_id",
+    "category__kind",
+    "category__code",
+    "category__name",
+    "category__name_en",
+    "department__name",
+    "department__name_en",
+    "latest_note",
+    "last_step_at",
+    "client_media_url",
+)
+
+
+def _rows() -> QuerySet[Case, tuple[Any, ...]]:
+    """Public requests as plain rows (``_ROW``), in one query: the latest public note and
+    the time of the last step come from correlated subqueries (one index probe each per
+    case), the client's ``media_url`` from the JSON ``extra``."""
     latest_note = (
         TimelineEntry.objects.filter(case=OuterRef("pk"), is_public=True)
         .exclude(public_note="")
@@ -105,62 +137,49 @@ def _public_requests() -> QuerySet[Case]:
         .values("public_note")[:1]
     )
     updated = TimelineEntry.objects.filter(case=OuterRef("pk")).order_by("-at").values("at")[:1]
-    return (
-        Case.objects.select_related("category", "department")
-        .only(
-            "tracking_code",
-            "status",
-            "description",
-            "address",
-            "lon",
-            "lat",
-            "created_at",
-            "updated_at",
-            "resolve_due",
-            "extra",
-            "category__kind",
-            "category__code",
-            "category__name",
-            "category__name_en",
-            "department__name",
-            "department__name_en",
-        )
-        .annotate(
-            latest_note=Subquery(latest_note),
-            last_step_at=Subquery(updated),
-        )
-    )
+    return Case.objects.annotate(
+        latest_note=Subquery(latest_note),
+        last_step_at=Subquery(updated),
+        client_media_url=KT("extra__open311__media_url"),
+    ).values_list(*_ROW)
 
 
-def requests_list(query: RequestQuery, *, now: datetime | None = None) -> list[Case]:
-    """Public requests: by id (overriding every other filter), or by service, time window
-    (requested time; default the last 90 days) and status; newest first, at most 1000."""
-    cases = _public_requests()
+def requests_list(query: RequestQuery, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Public requests in GeoReport v2's fields: by id (overriding every other filter), or
+    by service, time window (requested time; default the last 90 days) and status; newest
+    first, at most 1000 a page (``page``/``page_size``)."""
+    rows = _rows()
     if query.ids:
         ids = [n for n in (public_id_to_pk(i) for i in query.ids) if n is not None]
-        return list(cases.filter(pk__in=ids).order_by("-created_at")[:MAX_RESULTS])
-    now = now or timezone.now()
-    end = query.end or now
-    start = query.start or end - WINDOW
-    start = max(start, end - WINDOW)
-    cases = cases.filter(created_at__gte=start, created_at__lte=end)
-    if query.service_codes:
-        wanted = set(query.service_codes)
-        ids = [c.pk for c in Category.objects.all() if c.service_code in wanted]
-        cases = cases.filter(category_id__in=ids)
-    if query.statuses and set(query.statuses) != {OPEN, CLOSED}:
-        if OPEN in query.statuses:
-            cases = cases.filter(status__in=OPEN_STATUSES)
-        else:
-            cases = cases.exclude(status__in=OPEN_STATUSES)
-    return list(cases.order_by("-created_at", "-id")[:MAX_RESULTS])
+        rows = rows.filter(pk__in=ids)
+    else:
+        now = now or timezone.now()
+        end = query.end or now
+        start = query.start or end - WINDOW
+        start = max(start, end - WINDOW)
+        rows = rows.filter(created_at__gte=start, created_at__lte=end)
+        if query.service_codes:
+            wanted = set(query.service_codes)
+            categories = Category.objects.values_list("pk", "kind", "code")
+            ids = [pk for pk, kind, code in categories if service_code(kind, code) in wanted]
+            rows = rows.filter(category_id__in=ids)
+        if query.statuses and set(query.statuses) != {OPEN, CLOSED}:
+            if OPEN in query.statuses:
+                rows = rows.filter(status__in=OPEN_STATUSES)
+            else:
+                rows = rows.exclude(status__in=OPEN_STATUSES)
+    size = max(1, min(query.page_size, MAX_RESULTS))
+    offset = (max(query.page, 1) - 1) * size
+    return request_dicts(rows.order_by("-created_at", "-id")[offset : offset + size])
 
 
-def request_by_id(service_request_id: str) -> Case | None:
+def request_by_id(service_request_id: str) -> dict[str, Any] | None:
+    """One public request in GeoReport v2's fields, or None."""
     pk = public_id_to_pk(service_request_id)
     if pk is None:
         return None
-    return _public_requests().filter(pk=pk).first()
+    found = request_dicts(_rows().filter(pk=pk))
+    return found[0] if found else None
 
 
 def public_id(case: Case) -> str:
@@ -178,38 +197,80 @@ def open_or_closed(status: str) -> str:
     return OPEN if status in OPEN_STATUSES else CLOSED
 
 
-def _iso(value: datetime | None) -> str | None:
-    return timezone.localtime(value).isoformat() if value else None
+def service_code(kind: str, code: str) -> str:
+    """``Category.service_code`` from the two columns, without a model instance."""
+    return Category(kind=kind, code=code).service_code
 
 
-def request_dict(case: Case) -> dict[str, Any]:
-    """One public request in GeoReport v2's fields."""
-    category = case.category
-    department = case.department
-    note = getattr(case, "latest_note", None) or ""
-    updated = getattr(case, "last_step_at", None) or case.updated_at
-    media = (case.extra or {}).get("open311", {}).get("media_url") if case.extra else None
-    status_notes = redact(note, own_code=case.tracking_code)
-    if case.status == CaseStatus.MERGED and not status_notes:
-        status_notes = str(CaseStatus.MERGED.label)
-    return {
-        "service_request_id": public_id(case),
-        "status": open_or_closed(case.status),
-        "status_notes": status_notes,
-        "service_name": category_label(category),
-        "service_code": category.service_code,
-        "description": redact(case.description, own_code=case.tracking_code),
-        "agency_responsible": localise(department.name, department.name_en) if department else "",
-        "service_notice": "",
-        "requested_datetime": _iso(case.created_at),
-        "updated_datetime": _iso(updated),
-        "expected_datetime": _iso(case.resolve_due),
-        "address": case.address,
-        "address_id": "",
-        "zipcode": "",
-        "lat": case.lat,
-        "long": case.lon,
-        # Our own photos are shown only to the holder of the tracking code; a client's own
-        # media_url is public by its nature.
-        "media_url": media or "",
-    }
+def request_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Public requests (rows of ``_rows``) in GeoReport v2's fields, in the request's
+    language. Labels are worked out once per category and department, not per row."""
+    zone = timezone.get_current_timezone()
+    merged = str(CaseStatus.MERGED.label)
+    services: dict[int, tuple[str, str]] = {}
+    agencies: dict[tuple[str, str], str] = {}
+    answer = []
+    for (
+        pk,
+        code,
+        status,
+        description,
+        address,
+        lat,
+        lon,
+        created_at,
+        updated_at,
+        resolve_due,
+        category_id,
+        kind,
+        category_code,
+        category_name,
+        category_name_en,
+        department_name,
+        department_name_en,
+        note,
+        last_step_at,
+        media_url,
+    ) in rows:
+        service = services.get(category_id)
+        if service is None:
+            category = Category(
+                kind=kind, code=category_code, name=category_name, name_en=category_name_en
+            )
+            service = services[category_id] = (category_label(category), category.service_code)
+        agency = ""
+        if department_name is not None:
+            names = (department_name, department_name_en)
+            if names not in agencies:
+                agencies[names] = localise(*names)
+            agency = agencies[names]
+        status_notes = redact(note or "", own_code=code)
+        if status == CaseStatus.MERGED and not status_notes:
+            status_notes = merged
+        updated = last_step_at or updated_at
+        answer.append(
+            {
+                "service_request_id": str(pk),
+                "status": open_or_closed(status),
+                "status_notes": status_notes,
+                "service_name": service[0],
+                "service_code": service[1],
+                "description": redact(description, own_code=code),
+                "agency_responsible": agency,
+                "service_notice": "",
+                "requested_datetime": created_at.astimezone(zone).isoformat(),
+                "updated_datetime": updated.astimezone(zone).isoformat() if updated else None,
+                "expected_datetime": resolve_due.astimezone(zone).isoformat()
+                if resolve_due
+                else None,
+                "address": address,
+                "address_id": "",
+                "zipcode": "",
+                "lat": lat,
+                "long": lon,
+                # Our own photos are shown only to the holder of the tracking code; a
+                # client's own media_url is public by its nature.
+                "media_url": media_url or "",
+            }
+        )
+    return answer

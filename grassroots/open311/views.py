@@ -154,9 +154,28 @@ def _query(data: Any) -> selectors.RequestQuery:
         raise Refused(400, _("start_date 不能晚于 end_date。"))
     if len(ids) > selectors.MAX_RESULTS:
         raise Refused(400, _("service_request_id 最多 1000 个。"))
+    page = _positive(_param(data, "page"), "page", default=1)
+    page_size = _positive(_param(data, "page_size"), "page_size", default=selectors.MAX_RESULTS)
     return selectors.RequestQuery(
-        ids=ids, service_codes=codes, start=start, end=end, statuses=statuses
+        ids=ids,
+        service_codes=codes,
+        start=start,
+        end=end,
+        statuses=statuses,
+        page=page,
+        # more than a page holds is answered with a full page, as DRF's max_page_size does
+        page_size=min(page_size, selectors.MAX_RESULTS),
     )
+
+
+def _positive(value: str, name: str, *, default: int) -> int:
+    """A whole number from 1 to 999,999,999 (``page``, ``page_size``); empty is
+    ``default``."""
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) < 1:
+        raise Refused(400, _("%(name)s 必须是 1 到 999999999 之间的整数。") % {"name": name})
+    return int(value)
 
 
 @csrf_exempt
@@ -167,27 +186,25 @@ def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         raise Refused(400, _("只支持 GET 和 POST。"))
     _jurisdiction(request.GET)
-    found = selectors.requests_list(_query(request.GET))
-    return respond(fmt, "service_requests", [selectors.request_dict(c) for c in found])
+    return respond(fmt, "service_requests", selectors.requests_list(_query(request.GET)))
 
 
 @_open311
 def request_detail(request: HttpRequest, *, request_id: str, fmt: str) -> HttpResponse:
     _jurisdiction(request.GET)
-    case = selectors.request_by_id(request_id)
-    if case is None:
+    found = selectors.request_by_id(request_id)
+    if found is None:
         raise Refused(404, _("找不到该 service_request_id。"))
-    data = [selectors.request_dict(case)]
-    return respond(fmt, "service_requests", data)
+    return respond(fmt, "service_requests", [found])
 
 
 @_open311
 def token(request: HttpRequest, *, token: str, fmt: str) -> HttpResponse:
     _jurisdiction(request.GET)
-    case = selectors.request_by_id(token)
-    if case is None:
+    found = selectors.request_by_id(token)
+    if found is None:
         raise Refused(404, _("找不到该 token。"))
-    data = [{"service_request_id": selectors.public_id(case), "token": token}]
+    data = [{"service_request_id": found["service_request_id"], "token": token}]
     return respond(fmt, "service_requests", data)
 
 
