@@ -213,3 +213,16 @@ def test_weights_refused_for_non_admins_and_bad_values(client, world):
         assert response.status_code == 200
         assert next(iter(response.context["messages"])).level_tag == "error"
     assert KpiWeights.objects.count() == 0
+
+
+def test_page_in_elderly_mode_and_other_languages(client, world, settings):
+    from grassroots.core.middleware import ELDERLY_COOKIE
+
+    client.cookies[ELDERLY_COOKIE] = "1"
+    body = page(client, world.leader).content.decode()
+    assert 'class="elderly"' in body and "assessment-table" in body
+    for language in ("en", "zh-hant"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = page(client, world.leader, level="community")
+        assert response.status_code == 200
+        assert names(response) == ["花园社区", "河畔社区"]
