@@ -75,20 +75,28 @@ def registry_present() -> bool:
 
 
 def wipe_registry() -> None:
-    """Delete every row of the base database (sources stay, with their trust)."""
+    """Delete every row of the base database (sources stay, with their trust).
+
+    Plain ``DELETE``s in dependency order: the ORM's ``delete()`` would first load every
+    record to follow its relations, minutes for a district."""
+    from django.db import connection
+
     with transaction.atomic():
-        for model in (MatchCandidate, MergeEvent, Visit):
-            model.objects.all().delete()
-        SourceRecord.objects.all().delete()
-        ImportReject.objects.all().delete()
-        ImportBatch.objects.all().delete()
-        Person.objects.update(merged_into=None)
-        Person.objects.all().delete()
-        Organisation.objects.update(merged_into=None)
-        Organisation.objects.all().delete()
-        Facility.objects.all().delete()
-        House.objects.update(merged_into=None)
-        House.objects.all().delete()
+        for model in (Person, Organisation, House):
+            model.objects.update(merged_into=None)
+        for model in (
+            MatchCandidate,
+            MergeEvent,
+            Visit,
+            SourceRecord,
+            ImportReject,
+            ImportBatch,
+            Person,
+            Organisation,
+            Facility,
+            House,
+        ):
+            model.objects.all()._raw_delete(connection.alias)
 
 
 def _bar(progress: bool, **kwargs: Any) -> Any:

@@ -63,3 +63,15 @@ def test_demo_registry_loads_once(tmp_path):
     again = load_demo_registry(scale="small", seed=11, district_code=district, people=600)
     assert again.status == "present"
     assert Person.objects.filter(is_active=True).count() == people
+    # --force replaces it
+    replaced = load_demo_registry(
+        scale="small",
+        seed=12,
+        district_code=district,
+        directory=tmp_path / "files2",
+        people=200,
+        force=True,
+    )
+    assert replaced.status == "built"
+    assert ImportBatch.objects.count() == 6
+    assert Person.objects.filter(is_active=True).count() < 300
