@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from grassroots.core.models import TimeStampedModel
 from grassroots.org.models import Department, Unit
@@ -139,7 +140,9 @@ class CalendarDay(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'班' if self.is_workday else '休'} {self.name}"
+        # 班: an (adjusted) working day; 休: a day off
+        kind = pgettext("calendar day", "班") if self.is_workday else pgettext("calendar day", "休")
+        return f"{self.date} {kind} {self.name}"
 
 
 class Case(TimeStampedModel):

@@ -346,11 +346,11 @@ def filter_units(user: Any) -> QuerySet[Unit]:
     qs = Unit.objects.filter(level__in=levels)
     if home is not None and not getattr(user, "is_superuser", False):
         qs = qs.filter(path__startswith=home.path)
-    return qs.only("id", "code", "name", "level", "path").order_by("path")[:500]
+    return qs.only("id", "code", "name", "name_en", "level", "path").order_by("path")[:500]
 
 
 def filter_categories() -> QuerySet[Category]:
-    return Category.objects.filter(is_active=True).only("id", "kind", "code", "name")
+    return Category.objects.filter(is_active=True).only("id", "kind", "code", "name", "name_en")
 
 
 # --- one case ----------------------------------------------------------------------------
@@ -426,6 +426,7 @@ def map_cases(user: Any, *, limit: int = MAP_LIMIT) -> list[Case]:
             "closed_at",
             "supervised",
             "category__name",
+            "category__name_en",
         )
         .order_by("-created_at", "-pk")
     )

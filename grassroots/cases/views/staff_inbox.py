@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from grassroots.core.errors import DomainError
@@ -25,6 +26,7 @@ from grassroots.org.choices import Role
 from .. import services
 from ..choices import CaseStatus, Channel, DeadlineState
 from ..selectors import staff as sel
+from ..selectors.public import category_label, unit_label
 from .staff_common import boundary_url, int_or_none, role_of, staff_required
 
 # --- inbox -------------------------------------------------------------------------------
@@ -146,7 +148,9 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
                 _("%(code)s → %(dept)s")
                 % {
                     "code": case.tracking_code,
-                    "dept": case.department.name if case.department else "",
+                    "dept": unit_label(case.department.name, case.department.name_en)
+                    if case.department
+                    else "",
                 }
             )
         except DomainError as exc:
@@ -157,7 +161,8 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
     if done:
         messages.success(
             request,
-            _("已派遣 %(n)d 件：%(list)s") % {"n": len(done), "list": "；".join(done)},
+            _("已派遣 %(n)d 件：%(list)s")
+            % {"n": len(done), "list": pgettext("list separator", "；").join(done)},
         )
     return redirect(back)
 
@@ -201,7 +206,7 @@ def case_map_data(request: HttpRequest) -> JsonResponse:
                 "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
                 "properties": {
                     "code": case.tracking_code,
-                    "category": case.category.name,
+                    "category": category_label(case.category),
                     "status": case.get_status_display(),
                     "state": sel.deadline_state(case, now),
                     "supervised": case.supervised,
