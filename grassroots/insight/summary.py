@@ -237,6 +237,11 @@ def _chain(area_id: int, path: str) -> tuple[UnitRef, ...]:
     return tuple(units_on_path(path))
 
 
+def forget_units() -> None:
+    """Empty the cache of unit chains (a unit was saved or deleted)."""
+    _chain.cache_clear()
+
+
 def apply_case(case: Case) -> bool:
     """Bring ``case``'s fact and every rollup up to date with the case as it is now.
     Must run inside the transaction of the change (the case row is locked by the case
@@ -466,6 +471,7 @@ def rebuild(
     and inserted. Rows go in with ``executemany`` of plain tuples (the ORM's per-value
     preparation would cost more than everything else together)."""
     result = RebuildResult()
+    forget_units()
     units = {
         pk: UnitRef(pk, level, path, parent_id)
         for pk, level, path, parent_id in Unit.objects.values_list(
