@@ -157,12 +157,21 @@ def fast_insert(
         + ")"
     )
     now = timezone.now()
-    stamped = [
-        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    for f in stamped:
-        now_value = f.get_db_prep_save(now, connection)
-    plain = [f.get_internal_type() in _PLAIN_TYPES for f in fields]
+    # how each column gets its value: 0 the primary key, 1 the time, 2 as is, 3 prepared
+    modes = []
+    for column in fields:
+        if column.primary_key:
+            modes.append((column, 0))
+        elif getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False):
+            modes.append((column, 1))
+        elif column.get_internal_type() in _PLAIN_TYPES:
+            modes.append((column, 2))
+        else:
+            modes.append((column, 3))
+    stamp: Any = None
+    for column, mode in modes:
+        if mode == 1:
+            stamp = column.get_db_prep_save(now, connection)
     rows: list[list[Any]] = []
     count = 0
 
@@ -174,16 +183,16 @@ def fast_insert(
 
     for obj in objects:
         row = []
-        for column, is_plain in zip(fields, plain, strict=True):
-            if column.primary_key:
-                row.append(obj.pk)
-            elif column in stamped:
-                setattr(obj, column.attname, now)
-                row.append(now_value)
-            elif is_plain:
+        for column, mode in modes:
+            if mode == 2:
                 row.append(getattr(obj, column.attname))
-            else:
+            elif mode == 3:
                 row.append(column.get_db_prep_save(getattr(obj, column.attname), connection))
+            elif mode == 1:
+                setattr(obj, column.attname, now)
+                row.append(stamp)
+            else:
+                row.append(obj.pk)
         rows.append(row)
         count += 1
         if len(rows) >= batch:

@@ -574,8 +574,19 @@ def resolve_people(
         merged_into: dict[int, int | None] = dict(
             Person.objects.values_list("id", "merged_into_id")
         )
+        # who the records belong to now (a steward may have merged while the model ran)
+        now_of = dict(
+            SourceRecord.objects.filter(
+                entity_type=EntityType.PERSON, superseded=False
+            ).values_list("id", "person_id")
+        )
+        rows = [r for r in rows if r["id"] in now_of]
+        for r in rows:
+            r["person_id"] = now_of[r["id"]]
         current = {
-            r["id"]: (resolve.active_root(r["person_id"], merged_into) if r["person_id"] else None)
+            r["id"]: (
+                resolve.active_root(now_of[r["id"]], merged_into) if now_of[r["id"]] else None
+            )
             for r in rows
         }
         plan = resolve.plan_people(

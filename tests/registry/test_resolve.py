@@ -32,9 +32,12 @@ class FakeLinker:
         self.together: list[set[int]] = []
         self.review: list[tuple[int, int, float]] = []
         self.calls = []
+        self.during = None
 
     def __call__(self, frame: pd.DataFrame, *, settings=None):
         self.calls.append(frame)
+        if self.during is not None:
+            self.during()
         parent = {int(r): int(r) for r in frame["record_id"]}
 
         def find(x):
@@ -249,3 +252,14 @@ def test_no_records_no_people(linker):
     report = services.resolve_people()
     assert report.records == 0 and Person.objects.count() == 0
     assert SourceRecord.objects.count() == 0
+
+
+def test_a_merge_made_while_the_model_runs_stands(linker, steward):
+    a = record(id_plain=valid_id_number(), name="张伟")
+    b = record("community_visit", id_plain="", name="张伟")
+    services.resolve_people()
+    pa, pb = person_of(a), person_of(b)
+    linker.during = lambda: services.merge_people(survivor=pa, absorbed=pb, user=steward)
+    services.resolve_people()
+    assert person_of(a) == person_of(b) == pa
+    assert Person.objects.get(pk=pb.pk).is_active is False
