@@ -226,3 +226,10 @@ def test_page_in_elderly_mode_and_other_languages(client, world, settings):
         response = page(client, world.leader, level="community")
         assert response.status_code == 200
         assert names(response) == ["花园社区", "河畔社区"]
+
+
+def test_home_page_offers_assessment_to_leaders_not_grid_workers(client, world):
+    client.force_login(world.leader)
+    assert URL in client.get("/").content.decode()
+    client.force_login(world.grid_worker)
+    assert URL not in client.get("/").content.decode()
