@@ -549,7 +549,7 @@ def resolve_people(
     report = resolve.ResolveReport()
     step = progress or (lambda _stage: None)
     step("gather")
-    keys = resolve._source_keys()
+    keys = resolve.source_keys()
     rows: list[dict[str, Any]] = [
         dict(row)
         for row in SourceRecord.objects.filter(entity_type=EntityType.PERSON, superseded=False)
