@@ -49,7 +49,7 @@ from grassroots.registry.sources import ensure_sources
 # within about eight minutes (the load costs about 2.6 ms of CPU per person here: files,
 # imports, resolution); the city scale loads no more (its registry is a benchmark,
 # ``bench/registry_scale``, not a demo page)
-PEOPLE = {"small": 3_000, "district": 60_000, "city": 60_000}
+PEOPLE = {"small": 1_000, "district": 60_000, "city": 60_000}
 # houses first (they carry use, area, owner), then people, organisations last
 IMPORT_ORDER = (
     "housing",
