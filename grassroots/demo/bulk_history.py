@@ -1080,8 +1080,13 @@ def bulk_cases(
     with tqdm(total=total, desc="bulk cases", unit="case", disable=not progress) as bar:
         for begin, stop in _chunks(days, counts, batch):
             draw = _draw_days(counts, begin, stop, day_starts, workday, grids, rng)
-            keep = draw.created <= now
-            draw = _Draw(*(column[keep] for column in vars(draw).values()))
+            # the last day ends at ``end``: its reports drawn later fall earlier that day
+            late = draw.created > now
+            if late.any():
+                day_start = int(day_starts[-1])
+                draw.created[late] = rng.integers(day_start, max(now, day_start) + 1, late.sum())
+                order = np.argsort(draw.created, kind="stable")
+                draw = _Draw(*(column[order] for column in vars(draw).values()))
             if not len(draw.created):
                 continue
             limits = (cat.response[draw.profile], cat.resolve[draw.profile])
