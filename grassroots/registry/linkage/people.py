@@ -23,11 +23,12 @@ contact    phone_and_address · phone · address (the flat: road|number|building
 sex        exact · different
 ========== ===================================================================
 
-Blocking (pairs scored): same ID number; same phone; same birth date and surname pinyin;
-same name pinyin and building; same name and birth year. Training: u from random pairs; m
-by expectation maximisation blocked on the ID number (estimates everything but the ID),
-then on name + birth date (estimates the ID, phone, address and sex) — neither rule is
-about where people live, so EM cannot learn "same household" as "same person".
+Blocking (pairs scored): same ID number; same phone; same birth date and name pinyin;
+same birth date and given-name pinyin; same name pinyin and building. Training: u from
+random pairs (exact agreement counted over all pairs); m by expectation maximisation
+blocked on the ID number (estimates everything but the ID), then on name + birth date
+(estimates the ID, contact and sex) — neither rule is about where people live, so EM
+cannot learn "same household" as "same person".
 """
 
 from __future__ import annotations
@@ -124,12 +125,16 @@ def comparisons() -> list[ComparisonCreator]:
     return [name, birth_date, id_number, contact, sex]
 
 
+# Measured on 408,279 generated records: "birth date + surname" scored 122,037 pairs for
+# 25,474 new matches and grows with the square of the registry; "name + birth year"
+# 26,155 pairs for 135. Birth date with the full pinyin, or with the given name's pinyin
+# (for a misheard surname), keeps recall within 0.002 and scores 30 % fewer pairs.
 BLOCKING_RULES = [
     block_on("id_number"),
     block_on("phone"),
-    block_on("birth_date", "surname_py"),
+    block_on("birth_date", "name_py"),
+    block_on("birth_date", "given_py"),
     block_on("name_py", "building_key"),
-    block_on("name_s", "birth_year"),
 ]
 
 TRAINING_RULES = [block_on("id_number"), block_on("name_s", "birth_date")]
