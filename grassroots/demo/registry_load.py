@@ -187,6 +187,7 @@ def place_demo_houses(*, district_code: str, seed: int, progress: bool = False) 
     from shapely.geometry import shape
 
     from grassroots.org.choices import UnitLevel
+    from grassroots.org.locate import invalidate_index
     from grassroots.org.models import Unit, UnitBoundary
 
     root = Unit.objects.filter(code=district_code).first()
@@ -241,4 +242,6 @@ def place_demo_houses(*, district_code: str, seed: int, progress: bool = False) 
                 else:
                     points[house_id] = (anchor.x, anchor.y)
             bar.update(1)
+    # the tree was (re)built in this process a moment ago: locate against its grids
+    invalidate_index()
     return services.houses_locate(points=points)
