@@ -52,3 +52,20 @@ def test_residents_and_visitors_do_not_see_the_patrol_tile(client):
     shown = _tile_hrefs(client)
     assert "cases:patrol" not in shown
     assert "cases:inbox" not in shown
+
+
+def test_leaders_find_the_dashboard_assessment_and_alerts(client):
+    client.force_login(UserFactory(role=Role.LEADER))
+    shown = _tile_hrefs(client)
+    assert {"insight:dashboard", "insight:assessment", "insight:alerts"} <= shown
+    assert "registry:houses" not in shown
+
+
+def test_department_handlers_find_data_sharing_not_the_alerts(client):
+    from tests.org.factories import DepartmentFactory
+
+    client.force_login(UserFactory(role=Role.DEPT_HANDLER, department=DepartmentFactory()))
+    shown = _tile_hrefs(client)
+    assert "registry:sharing-requests" in shown
+    assert "insight:alerts" not in shown
+    assert "registry:home" not in shown
