@@ -206,19 +206,17 @@ def place_demo_houses(*, district_code: str, seed: int, progress: bool = False) 
     if not grids:
         return {"houses": 0, "placed": 0}
     houses = list(
-        House.objects.filter(is_active=True).values_list("id", "road", "number", "building")
+        House.objects.filter(is_active=True).values_list(
+            "id", "road", "number", "building", "unit", "room"
+        )
     )
-    compounds = sorted({(road, number) for _id, road, number, _b in houses})
-    position = {c: i for i, c in enumerate(compounds)}
-    per_compound = len(grids) / max(1, len(compounds))
+    # houses in address order (road, door number, building, unit, room), cut into as many
+    # equal runs as there are grids: a compound spans neighbouring grids, every grid has
+    # homes, a building mostly stays in one grid
+    houses.sort(key=lambda h: (h[1], _numeric(h[2]), _numeric(h[3]), _numeric(h[4]), h[5], h[0]))
     wanted: dict[int, list[int]] = defaultdict(list)
-    for house_id, road, number, building in houses:
-        c = position[(road, number)]
-        start = int(c * per_compound)
-        span = max(1, int((c + 1) * per_compound) - start)
-        digits = "".join(ch for ch in str(building) if ch.isdigit())
-        offset = (int(digits) if digits else 0) % span
-        wanted[grids[min(start + offset, len(grids) - 1)]].append(house_id)
+    for position, house in enumerate(houses):
+        wanted[grids[position * len(grids) // len(houses)]].append(house[0])
     rng = np.random.default_rng([seed, 0x40C])
     points: dict[int, tuple[float, float]] = {}
     with _bar(progress, total=len(wanted), desc="place houses", unit="grid") as bar:
@@ -245,3 +243,8 @@ def place_demo_houses(*, district_code: str, seed: int, progress: bool = False) 
     # the tree was (re)built in this process a moment ago: locate against its grids
     invalidate_index()
     return services.houses_locate(points=points)
+
+
+def _numeric(text: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in text or "" if ch.isdigit())
+    return (int(digits) if digits else -1, text or "")
