@@ -8,8 +8,8 @@ demo shows batches, rejects and reports), places the houses on the map, and link
 people into golden records with ``registry.services.resolve_people``.
 
 Placing houses stands in for the standard address library a district keeps (一标三实):
-the compounds (road + door number) of the generated addresses are spread over the demo's
-grids in code order, each building at a point inside its grid, and
+the houses, in address order, are cut into as many equal runs as the demo has grids (in
+code order), each house gets a point inside its grid, and
 ``registry.services.houses_locate`` puts every house, and the people and organisations in
 it, into the grid containing its point.
 
