@@ -21,8 +21,13 @@ case straight to ``cases_case``:
   calendar time: a working day ≈ 1.4 days, a working hour ≈ 4.2 hours). Cases whose next
   step lies after ``end`` are still open at the step they reached.
 
-Then the summary tables of ``insight`` are rebuilt from the case table
-(``insight.summary.rebuild``), as ``insight_rebuild`` would.
+The summary tables of ``insight`` are written alongside: each batch's facts computed with
+numpy by the rules of ``insight.summary.fact_of`` (:func:`fact_columns`; a random sample
+of the written facts is held to ``fact_of`` itself at the end, any difference stops the
+build), the rollups summed with pandas and written once, one row per unit on each area's
+path as ``summary.rebuild`` writes them (a test holds the two equal). ``summaries=
+"rebuild"`` calls ``summary.rebuild`` instead (one Python pass per case: slow for
+millions).
 
 Rows go in with ``executemany`` in one transaction per batch (100,000 cases), ids given
 by us (a merged duplicate names an earlier case). For a throw-away SQLite benchmark
