@@ -865,6 +865,28 @@ def _lock_candidate(candidate: MatchCandidate) -> MatchCandidate:
     return locked
 
 
+def _decide(candidate: MatchCandidate, *, status: str, user: Any, note: str) -> None:
+    """Record the steward's decision on a locked pending pair, with its audit row."""
+    candidate.status = status
+    candidate.decided_by = user if getattr(user, "is_authenticated", False) else None
+    candidate.decided_at = timezone.now()
+    candidate.note = note
+    candidate.save(update_fields=["status", "decided_by", "decided_at", "note", "updated_at"])
+    verb = "confirm" if status == MatchStatus.CONFIRMED else "reject"
+    audit_record(
+        actor=user,
+        action=f"registry.match_{verb}",
+        target_type="registry.matchcandidate",
+        target_id=candidate.pk,
+        reason=note[:255],
+        detail={
+            "left": candidate.left_id,
+            "right": candidate.right_id,
+            "probability": candidate.probability,
+        },
+    )
+
+
 def confirm_match(*, candidate: MatchCandidate, user: Any, note: str = "") -> MergeEvent:
     """The steward says the pair is one person: merge them (the one with more records
     survives; on a tie, the older record)."""
@@ -873,19 +895,7 @@ def confirm_match(*, candidate: MatchCandidate, user: Any, note: str = "") -> Me
         left, right = candidate.left, candidate.right
         counts = {p.pk: SourceRecord.objects.filter(person=p).count() for p in (left, right)}
         survivor, absorbed = sorted((left, right), key=lambda p: (-counts[p.pk], p.pk))
-        candidate.status = MatchStatus.CONFIRMED
-        candidate.decided_by = user if getattr(user, "is_authenticated", False) else None
-        candidate.decided_at = timezone.now()
-        candidate.note = note
-        candidate.save(update_fields=["status", "decided_by", "decided_at", "note", "updated_at"])
-        audit_record(
-            actor=user,
-            action="registry.match_confirm",
-            target_type="registry.matchcandidate",
-            target_id=candidate.pk,
-            reason=note[:255],
-            detail={"left": left.pk, "right": right.pk, "probability": candidate.probability},
-        )
+        _decide(candidate, status=MatchStatus.CONFIRMED, user=user, note=note)
         return merge_people(
             survivor=survivor,
             absorbed=absorbed,
@@ -902,23 +912,7 @@ def reject_match(*, candidate: MatchCandidate, user: Any, note: str = "") -> Mat
     resolution merges them."""
     with transaction.atomic():
         candidate = _lock_candidate(candidate)
-        candidate.status = MatchStatus.REJECTED
-        candidate.decided_by = user if getattr(user, "is_authenticated", False) else None
-        candidate.decided_at = timezone.now()
-        candidate.note = note
-        candidate.save(update_fields=["status", "decided_by", "decided_at", "note", "updated_at"])
-        audit_record(
-            actor=user,
-            action="registry.match_reject",
-            target_type="registry.matchcandidate",
-            target_id=candidate.pk,
-            reason=note[:255],
-            detail={
-                "left": candidate.left_id,
-                "right": candidate.right_id,
-                "probability": candidate.probability,
-            },
-        )
+        _decide(candidate, status=MatchStatus.REJECTED, user=user, note=note)
     return candidate
 
 
