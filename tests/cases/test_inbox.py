@@ -177,6 +177,18 @@ def test_area_filter_takes_units_in_scope_only(client, world, cases):
     assert cases["there"].tracking_code not in codes(response)
 
 
+def test_area_filter_takes_a_grid_from_a_dashboard_drill_down(client, world, cases):
+    # bug: a district dispatcher's menu offers streets and communities only, and a grid code
+    # (the dashboard's drill-down link) was ignored, so the whole scope was listed
+    client.force_login(world.dispatcher)
+    response = client.get(INBOX, {"tab": "all", "area": world.other_grid.code})
+    assert codes(response) == {cases["there"].tracking_code}
+    # out of scope narrows to nothing, never widens
+    client.force_login(world.community_dispatcher)
+    response = client.get(INBOX, {"tab": "all", "area": world.other_grid.code})
+    assert codes(response) == set()
+
+
 def test_category_and_date_filters(client, world, cases):
     other = submit(world, category=category("event", "0102"), description="路边垃圾没人清理")
     Case.objects.filter(pk=other.pk).update(created_at=timezone.now() - timedelta(days=10))

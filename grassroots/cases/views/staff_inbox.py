@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from grassroots.core.errors import DomainError
 from grassroots.core.geo import to_display
 from grassroots.org.choices import Role
+from grassroots.org.models import Unit
 
 from .. import services
 from ..choices import CaseStatus, Channel, DeadlineState
@@ -39,6 +40,18 @@ def _date(value: str | None) -> date | None:
         return None
 
 
+def _area(code: str, offered: list[Any]) -> Unit | None:
+    """The unit of the area filter: one offered in the menu, or any other unit by its code
+    (a grid reached by drilling down from a dashboard). The case list is already limited
+    to the user's scope, so a unit outside it only narrows the list to nothing."""
+    if not code:
+        return None
+    unit = next((u for u in offered if u.code == code), None)
+    if unit is None and len(code) <= 32:
+        unit = Unit.objects.filter(code=code).only("id", "code", "path").first()
+    return unit
+
+
 def _filters(params: Any, units: list[Any]) -> sel.InboxFilters:
     """The inbox filters from the query string; anything malformed is ignored."""
     status = params.get("status", "")
@@ -50,7 +63,7 @@ def _filters(params: Any, units: list[Any]) -> sel.InboxFilters:
         status=status if status in CaseStatus.values else "",
         category=int_or_none(params.get("category")),
         channel=channel if channel in Channel.values else "",
-        area=next((u for u in units if u.code == area_code), None) if area_code else None,
+        area=_area(area_code, units),
         deadline=deadline if deadline in (DeadlineState.YELLOW, DeadlineState.RED) else "",
         supervised=params.get("supervised") == "1",
         date_from=_date(params.get("from")),
