@@ -13,9 +13,9 @@ from grassroots.insight.choices import AlertKind, AlertStatus, Severity
 from grassroots.insight.models import Alert
 from grassroots.org.choices import Role
 
-from ..browser.conftest import DESKTOP, FAST_HASHERS, PHONE, browser, open_session  # noqa: F401
 from ..cases.factories import category, make_world
 from ..org.factories import UserFactory
+from .conftest import DESKTOP, FAST_HASHERS, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -87,7 +87,7 @@ def _sign_in(session, username: str, next_url: str) -> None:
     page.wait_for_url(session.base_url + next_url)
 
 
-def test_alert_pages_on_phone_and_desktop(alert_site, open_session, artifacts_dir):  # noqa: F811
+def test_alert_pages_on_phone_and_desktop(alert_site, open_session, artifacts_dir):
     spike = alert_site["spike"]
     phone = open_session(PHONE)
     page = phone.page
