@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from grassroots.core.admin import ReadOnlyAdmin
 from grassroots.core.masking import mask_name
 
 from .models import CalendarDay, Case, Category, DutyRule, SensorDevice, TimelineEntry
@@ -133,7 +134,7 @@ class TimelineInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     """Read-only: a case changes only through the services (and their timeline)."""
 
     list_display = [
@@ -188,15 +189,6 @@ class CaseAdmin(admin.ModelAdmin):
         for item in self.fields or []:
             names.extend(item if isinstance(item, list | tuple) else [item])
         return names
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SensorDevice)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from grassroots.core.admin import ReadOnlyAdmin
 from grassroots.core.errors import DomainError
 
 from .models import Alert, KpiWeights, Topic
@@ -82,7 +83,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     """Read-only: alerts are acted on through the alert pages (``insight.alerts``)."""
 
     list_display = [
@@ -97,12 +98,3 @@ class AlertAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "severity", "status"]
     search_fields = ["dedup_key", "explanation"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import opencc
 from django.db.models import Case as SqlCase
@@ -846,27 +847,38 @@ def house_visits(house: House, *, limit: int = 5) -> list[Visit]:
     )
 
 
-def organisation_list(user: Any, filters: HouseFilters) -> QuerySet[Organisation]:
-    qs = organisations(user).filter(is_active=True)
+M = TypeVar("M", Organisation, Facility)
+
+
+def _grid_and_text(
+    qs: QuerySet[M], filters: HouseFilters, match_of: Callable[[str], Q]
+) -> QuerySet[M]:
+    """``qs`` in the chosen grid, matching the search text in any of its written forms."""
     if filters.grid is not None:
         qs = qs.filter(grid=filters.grid)
     if filters.q:
         match = Q()
         for variant in search_variants(filters.q):
-            match |= Q(name__icontains=variant) | Q(address__icontains=variant)
+            match |= match_of(variant)
         qs = qs.filter(match)
+    return qs
+
+
+def organisation_list(user: Any, filters: HouseFilters) -> QuerySet[Organisation]:
+    qs = _grid_and_text(
+        organisations(user).filter(is_active=True),
+        filters,
+        lambda v: Q(name__icontains=v) | Q(address__icontains=v),
+    )
     return qs.select_related("house", "grid").order_by("grid__path", "address", "name", "id")
 
 
 def facility_list(user: Any, filters: HouseFilters) -> QuerySet[Facility]:
-    qs = facilities(user).filter(is_active=True)
-    if filters.grid is not None:
-        qs = qs.filter(grid=filters.grid)
-    if filters.q:
-        match = Q()
-        for variant in search_variants(filters.q):
-            match |= Q(name__icontains=variant) | Q(address__icontains=variant) | Q(code=variant)
-        qs = qs.filter(match)
+    qs = _grid_and_text(
+        facilities(user).filter(is_active=True),
+        filters,
+        lambda v: Q(name__icontains=v) | Q(address__icontains=v) | Q(code=v),
+    )
     return qs.select_related("grid", "department").order_by("grid__path", "kind", "code", "id")
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -101,38 +101,37 @@ def is_approver(user: Any) -> bool:
     return _is_superuser(user) or _role(user) in APPROVER_ROLES
 
 
+M = TypeVar("M", AccessRequest, Grant)
+
+
+def _decision_scope(user: Any, qs: QuerySet[M], action: Action) -> QuerySet[M]:
+    """Requests and grants share one rule: sharing users see those of departments in their
+    scope (a handler: their own department's); only approvers decide, within their units."""
+    if not is_sharing_user(user):
+        return qs.none()
+    if action == Action.CHANGE and not is_approver(user):
+        return qs.none()
+    return scoped(
+        user,
+        qs,
+        unit_field="department__jurisdiction",
+        department_field=None if action == Action.CHANGE else "department",
+        action=action,
+    )
+
+
 def request_scope(user: Any, *, action: Action = Action.VIEW) -> QuerySet[AccessRequest]:
     """The access requests ``user`` may see (or, with ``action=CHANGE``, decide on)."""
     qs = AccessRequest.objects.select_related(
         "department__jurisdiction", "requested_by", "decided_by"
     )
-    if not is_sharing_user(user):
-        return qs.none()
-    if action == Action.CHANGE and not is_approver(user):
-        return qs.none()
-    return scoped(
-        user,
-        qs,
-        unit_field="department__jurisdiction",
-        department_field=None if action == Action.CHANGE else "department",
-        action=action,
-    )
+    return _decision_scope(user, qs, action)
 
 
 def grant_scope(user: Any, *, action: Action = Action.VIEW) -> QuerySet[Grant]:
     """The grants ``user`` may see (or, with ``action=CHANGE``, revoke)."""
     qs = Grant.objects.select_related("department__jurisdiction", "request", "granted_by")
-    if not is_sharing_user(user):
-        return qs.none()
-    if action == Action.CHANGE and not is_approver(user):
-        return qs.none()
-    return scoped(
-        user,
-        qs,
-        unit_field="department__jurisdiction",
-        department_field=None if action == Action.CHANGE else "department",
-        action=action,
-    )
+    return _decision_scope(user, qs, action)
 
 
 def log_scope(user: Any) -> QuerySet[AccessLog]:

@@ -67,7 +67,8 @@ def may_view_insight(user: Any) -> bool:
     return user.role in INSIGHT_UNIT_ROLES or user.role == Role.DEPT_HANDLER
 
 
-def _home_unit(user: Any) -> Unit:
+def home_unit(user: Any) -> Unit:
+    """The viewer's home unit; the root of the tree for a superuser without one."""
     if getattr(user, "unit_id", None):
         return user.unit  # type: ignore[no-any-return]
     root = Unit.objects.filter(parent__isnull=True).order_by("path").first()
@@ -80,7 +81,7 @@ def scope_unit(user: Any, unit_id: int | None) -> Unit:
     """The unit to assess: the viewer's home unit, or ``unit_id`` if inside their scope
     (404 otherwise, never a hint)."""
     if unit_id is None:
-        return _home_unit(user)
+        return home_unit(user)
     unit = scoped(user, Unit.objects.all(), unit_field="").filter(pk=unit_id).first()
     if unit is None:
         raise NotFound(_("找不到该区域。"))
@@ -176,7 +177,7 @@ def assessment_table(
     levels = levels_for(within)
     if level not in levels:
         level = default_level(within)
-    home = _home_unit(user)
+    home = home_unit(user)
     trail = list(
         Unit.objects.filter(path__in=path_prefixes(within.path), path__startswith=home.path)
         .order_by("depth")

@@ -42,7 +42,7 @@ from ..choices import LIVE_ALERT_STATUSES
 from ..kpi import KPI_BY_KEY, Assessed, assess
 from ..models import MEASURES, CellStat, MonthlyStat
 from ..summary import path_prefixes
-from .assessment import INSIGHT_UNIT_ROLES
+from .assessment import INSIGHT_UNIT_ROLES, home_unit
 
 TOP_CATEGORIES = 10
 ALERTS_SHOWN = 5
@@ -209,12 +209,7 @@ def dashboard_unit(user: Any, unit_id: int | None) -> Unit:
     if not may_view_dashboard(user):
         raise PermissionDeniedError(_("只有领导、调度员和管理员可以查看数据驾驶舱。"))
     if unit_id is None:
-        if getattr(user, "unit_id", None):
-            return user.unit  # type: ignore[no-any-return]
-        root = Unit.objects.filter(parent__isnull=True).order_by("path").first()
-        if root is None:
-            raise NotFound(_("平台尚未配置行政区划。"))
-        return root
+        return home_unit(user)
     unit = scoped(user, Unit.objects.all(), unit_field="").filter(pk=unit_id).first()
     if unit is None:
         raise NotFound(_("找不到该区域。"))
